@@ -1,0 +1,124 @@
+"""Command line: ``python -m engine ...`` or ``benchai ...`` (see DESIGN.md, "Command line").
+
+User mistakes (bad files, bad profiles, unknown versions) print one paragraph on stderr and
+exit with status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from engine.errors import BenchError, DataError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="benchai", description="Benchmarking AI: company benchmarking engine.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--home", default=None, help="model registry and database folder (default: $BENCHAI_HOME or ./artifacts)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("demo-data", parents=[common], help="write the demo dataset")
+    s.add_argument("--out", required=True)
+    s.add_argument("--companies", type=int, default=5000)
+    s.add_argument("--seed", type=int, default=0)
+
+    s = sub.add_parser("train", parents=[common], help="fit every model and register a version")
+    s.add_argument("--data", required=True)
+    s.add_argument("--schema", required=True)
+    s.add_argument("--series", default=None, help="optional monthly benchmark series table")
+    s.add_argument("--no-promote", action="store_true")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--k", type=int, default=None, help="number of segments (default: chosen by silhouette)")
+    s.add_argument("--search", action="store_true", help="hyperparameter search (time-boxed)")
+    s.add_argument("--search-budget", type=float, default=60.0, help="seconds for --search")
+    s.add_argument("--tolerance", type=float, default=0.01, help="quality gate: allowed ROC AUC drop")
+    s.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+    s = sub.add_parser("analyze", parents=[common], help="analyse one profile (JSON file or - for stdin)")
+    s.add_argument("--profile", required=True)
+    s.add_argument("--model", default="champion", help="version or alias")
+
+    s = sub.add_parser("score", parents=[common], help="analyse a whole table")
+    s.add_argument("--data", required=True)
+    s.add_argument("--out", required=True)
+    s.add_argument("--model", default="champion")
+
+    s = sub.add_parser("models", parents=[common], help="registry operations")
+    msub = s.add_subparsers(dest="action", required=True)
+    msub.add_parser("list", parents=[common])
+    pr = msub.add_parser("promote", parents=[common])
+    pr.add_argument("version")
+    pr.add_argument("--reason", default="manual promotion")
+    rb = msub.add_parser("rollback", parents=[common])
+    rb.add_argument("--reason", default="manual rollback")
+    return p
+
+
+def _print(obj) -> None:
+    print(json.dumps(obj, indent=2, default=str))
+
+
+def _read_profile(source: str) -> dict:
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DataError(f"Profile file {source} cannot be read: {exc.strerror}; expected a JSON file.") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"Profile {source} is not valid JSON ({exc.msg} at line {exc.lineno}); expected a JSON object of field: value.") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine import api
+
+    if args.command == "demo-data":
+        _print(api.demo_data(args.out, companies=args.companies, seed=args.seed))
+    elif args.command == "train":
+        def progress(stage: str, fraction: float) -> None:
+            if not args.quiet:
+                print(f"[{fraction:4.0%}] {stage}", file=sys.stderr)
+
+        _print(
+            api.train(
+                args.data, args.schema, home=args.home, promote=not args.no_promote, seed=args.seed, k=args.k,
+                search=args.search, search_budget_s=args.search_budget, tolerance=args.tolerance,
+                series=args.series, progress=progress,
+            )
+        )
+    elif args.command == "analyze":
+        model = api.load_model(args.model, home=args.home)
+        _print(api.analyze(_read_profile(args.profile), model=model).to_dict())
+    elif args.command == "score":
+        model = api.load_model(args.model, home=args.home)
+        result = api.score(args.data, model=model)
+        out = Path(args.out)
+        result.to_parquet(out, index=False) if out.suffix == ".parquet" else result.to_csv(out, index=False)
+        _print({"rows": len(result), "out": str(out), "model_version": model.version})
+    elif args.command == "models":
+        if args.action == "list":
+            _print({"aliases": _aliases(args.home), "versions": api.models(home=args.home)})
+        elif args.action == "promote":
+            _print(api.promote(args.version, home=args.home, reason=args.reason))
+        elif args.action == "rollback":
+            _print(api.rollback(home=args.home, reason=args.reason))
+    return 0
+
+
+def _aliases(home) -> dict:
+    from engine.api import _home
+    from engine.registry import Registry
+
+    return Registry(_home(home)).aliases()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return run(args)
+    except BenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,116 @@
+"""Evaluation of the outcome model: stratified 5-fold cross-validation, a held-out split,
+curves for the UI, and an optional time-boxed hyperparameter search."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.calibration import calibration_curve
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    brier_score_loss,
+    confusion_matrix,
+    f1_score,
+    precision_recall_curve,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+    roc_curve,
+)
+from sklearn.model_selection import StratifiedKFold
+
+HOLDOUT_SHARE = 0.2
+SEARCH_SPACE = {
+    "n_estimators": [100, 200, 300, 500],
+    "max_depth": [2, 3, 4, 5, 6],
+    "learning_rate": [0.02, 0.05, 0.1, 0.2],
+    "subsample": [0.6, 0.8, 0.9, 1.0],
+}
+
+
+def holdout_mask(df: pd.DataFrame, id_column: str | None, seed: int = 0) -> np.ndarray:
+    """Rows held out for evaluation: chosen by a hash of the company id, so the same company
+    is held out in every version and champion and challenger are compared on the same rows."""
+    if id_column and id_column in df.columns:
+        keys = df[id_column].astype(str).to_numpy()
+        digests = np.array([int(hashlib.sha256(k.encode()).hexdigest()[:8], 16) for k in keys])
+        return (digests % 1000) < HOLDOUT_SHARE * 1000
+    rng = np.random.default_rng(seed)
+    return rng.random(len(df)) < HOLDOUT_SHARE
+
+
+def classification_metrics(y: np.ndarray, p: np.ndarray, threshold: float = 0.5) -> dict:
+    pred = (p >= threshold).astype(int)
+    both = len(np.unique(y)) == 2
+    return {
+        "n": int(len(y)),
+        "positive_rate": float(np.mean(y)),
+        "accuracy": float(accuracy_score(y, pred)),
+        "precision": float(precision_score(y, pred, zero_division=0)),
+        "recall": float(recall_score(y, pred, zero_division=0)),
+        "f1": float(f1_score(y, pred, zero_division=0)),
+        "roc_auc": float(roc_auc_score(y, p)) if both else None,
+        "pr_auc": float(average_precision_score(y, p)) if both else None,
+        "brier": float(brier_score_loss(y, p)),
+        "confusion_matrix": confusion_matrix(y, pred, labels=[0, 1]).tolist(),
+    }
+
+
+def curves(y: np.ndarray, p: np.ndarray, max_points: int = 200) -> dict:
+    """ROC, precision-recall and calibration curve data, thinned for charts."""
+    fpr, tpr, _ = roc_curve(y, p)
+    precision, recall, _ = precision_recall_curve(y, p)
+    prob_true, prob_pred = calibration_curve(y, p, n_bins=10, strategy="quantile")
+    return {
+        "roc": _thin({"fpr": fpr, "tpr": tpr}, max_points),
+        "pr": _thin({"recall": recall, "precision": precision}, max_points),
+        "calibration": {"predicted": prob_pred.tolist(), "observed": prob_true.tolist()},
+    }
+
+
+def _thin(columns: dict, max_points: int) -> dict:
+    n = len(next(iter(columns.values())))
+    idx = np.unique(np.linspace(0, n - 1, min(n, max_points)).astype(int))
+    return {k: np.asarray(v)[idx].round(5).tolist() for k, v in columns.items()}
+
+
+def cross_validate(model, X: pd.DataFrame, y: np.ndarray, *, folds: int = 5, seed: int = 0) -> dict:
+    """Stratified k-fold: mean and std of every metric, and out-of-fold probabilities."""
+    oof = np.zeros(len(y))
+    per_fold = []
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(X, y):
+        fitted = clone(model).fit(X.iloc[train], y[train])
+        oof[test] = fitted.predict_proba(X.iloc[test])[:, 1]
+        per_fold.append(classification_metrics(y[test], oof[test]))
+    keys = ["accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "brier"]
+    summary = {k: float(np.mean([m[k] for m in per_fold])) for k in keys}
+    summary.update({f"{k}_std": float(np.std([m[k] for m in per_fold])) for k in keys})
+    summary["folds"] = folds
+    return summary
+
+
+def search(model, X: pd.DataFrame, y: np.ndarray, *, budget_s: float = 60.0, max_trials: int = 20, seed: int = 0) -> dict:
+    """Randomised search over SEARCH_SPACE by 3-fold ROC AUC, stopped by a time budget.
+
+    The same seed tries the same candidates in the same order; the budget only cuts the list.
+    """
+    rng = np.random.default_rng(seed)
+    started = time.monotonic()
+    trials = []
+    for _ in range(max_trials):
+        params = {k: v[rng.integers(len(v))] for k, v in SEARCH_SPACE.items()}
+        params = {k: (v.item() if hasattr(v, "item") else v) for k, v in params.items()}
+        aucs = []
+        for train, test in StratifiedKFold(3, shuffle=True, random_state=seed).split(X, y):
+            fitted = clone(model).set_params(**params).fit(X.iloc[train], y[train])
+            aucs.append(roc_auc_score(y[test], fitted.predict_proba(X.iloc[test])[:, 1]))
+        trials.append({"params": params, "roc_auc": float(np.mean(aucs))})
+        if time.monotonic() - started > budget_s:
+            break
+    best = max(trials, key=lambda t: t["roc_auc"])
+    return {"best_params": best["params"], "best_roc_auc": best["roc_auc"], "trials": trials, "seconds": time.monotonic() - started}

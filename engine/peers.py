@@ -1,0 +1,156 @@
+"""Peer groups (industry x size x region, falling back to broader groups) and their statistics.
+
+Groups are nested levels of the schema's segment columns, narrow to broad, ending with the
+whole population: for ["industry", "size", "region"] the levels are (industry, size, region),
+(industry, size), (industry,) and (). A company is compared with the narrowest level whose
+group has at least ``min_peers`` known values of the feature at hand.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from engine.features import robust_scale
+
+GRID = np.linspace(0.0, 100.0, 101)  # percentiles kept per group and feature
+
+
+class PeerGroups:
+    """Maps segment values to a global group id per level (-1 for a value never seen)."""
+
+    def fit(self, seg: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> PeerGroups:
+        self.columns_ = list(columns)
+        self.categories_ = {c: sorted(seg[c].astype(str).unique()) for c in self.columns_}
+        self.index_ = {c: {v: i for i, v in enumerate(cats)} for c, cats in self.categories_.items()}
+        self.levels_ = [tuple(self.columns_[:i]) for i in range(len(self.columns_), -1, -1)]
+        codes = self._column_codes(seg)
+        self.lookup_, self.keys_ = [], []
+        for level in self.levels_:
+            composite = self._composite(codes, level, len(seg))
+            present = np.unique(composite)
+            lookup = np.full(self._radix_size(level), -1, dtype=np.intp)
+            lookup[present] = np.arange(len(self.keys_), len(self.keys_) + len(present))
+            self.lookup_.append(lookup)
+            self.keys_.extend(self._decode(level, int(p)) for p in present)
+        return self
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.keys_)
+
+    def codes(self, seg: pd.DataFrame) -> np.ndarray:
+        """-> (n, n_levels) group ids, narrow to broad; -1 where the group is unknown."""
+        col_codes = self._column_codes(seg)
+        out = np.empty((len(seg), len(self.levels_)), dtype=np.intp)
+        for j, level in enumerate(self.levels_):
+            composite = self._composite(col_codes, level, len(seg))
+            known = composite >= 0
+            out[:, j] = np.where(known, self.lookup_[j][np.maximum(composite, 0)], -1)
+        return out
+
+    def codes_one(self, values: dict) -> np.ndarray:
+        """Fast path for one profile: -> (1, n_levels) group ids."""
+        index = self.index_
+        out = np.empty((1, len(self.levels_)), dtype=np.intp)
+        for j, level in enumerate(self.levels_):
+            composite = 0
+            for c in level:
+                code = index[c].get(str(values.get(c)), -1)
+                if code < 0:
+                    composite = -1
+                    break
+                composite = composite * len(self.categories_[c]) + code
+            out[0, j] = self.lookup_[j][composite] if composite >= 0 else -1
+        return out
+
+    def describe(self, group: int) -> str:
+        """'retail, medium, northeast' or 'all' for the population."""
+        key = self.keys_[group]
+        return ", ".join(v for _, v in key) if key else "all"
+
+    def _column_codes(self, seg: pd.DataFrame) -> dict[str, np.ndarray]:
+        return {
+            c: pd.Categorical(seg[c].astype(str), categories=self.categories_[c]).codes.astype(np.intp)
+            for c in self.columns_
+        }
+
+    def _composite(self, codes: dict[str, np.ndarray], level: tuple[str, ...], n: int) -> np.ndarray:
+        composite = np.zeros(n, dtype=np.intp)
+        for c in level:
+            bad = codes[c] < 0
+            composite = np.where(bad | (composite < 0), -1, composite * len(self.categories_[c]) + codes[c])
+        return composite
+
+    def _radix_size(self, level: tuple[str, ...]) -> int:
+        return int(np.prod([len(self.categories_[c]) for c in level])) if level else 1
+
+    def _decode(self, level: tuple[str, ...], composite: int) -> tuple[tuple[str, str], ...]:
+        values = []
+        for c in reversed(level):
+            cats = self.categories_[c]
+            composite, code = divmod(composite, len(cats))
+            values.append((c, cats[code]))
+        return tuple(reversed(values))
+
+
+class PeerStats:
+    """Per group and feature: known-value count, percentile grid, robust centre and spread.
+
+    ``heavy_`` marks heavy-tailed features whose centre/spread are taken on an asinh scale
+    (log-like in the tails), so z-scores of financial ratios are not all extreme.
+    """
+
+    def __init__(self, *, min_peers: int = 20):
+        self.min_peers = min_peers
+
+    def fit(self, X: np.ndarray, codes: np.ndarray, n_groups: int) -> PeerStats:
+        """X: (n, f) raw values with NaN; codes: (n, levels) from PeerGroups.codes."""
+        f = X.shape[1]
+        self.heavy_, self.unit_ = _heavy_tails(X)
+        T = self.transform(X)
+        self.count_ = np.zeros((n_groups, f), dtype=np.int64)
+        self.grid_ = np.full((n_groups, f, len(GRID)), np.nan)
+        self.center_ = np.full((n_groups, f), np.nan)
+        self.scale_ = np.ones((n_groups, f))
+        for level in range(codes.shape[1]):
+            order = np.argsort(codes[:, level], kind="stable")
+            sorted_codes = codes[order, level]
+            bounds = np.flatnonzero(np.diff(sorted_codes)) + 1
+            for rows in np.split(order, bounds):
+                g = codes[rows[0], level]
+                if g < 0:
+                    continue
+                self._fit_group(g, X[rows], T[rows])
+        return self
+
+    def _fit_group(self, g: int, X: np.ndarray, T: np.ndarray) -> None:
+        count = (~np.isnan(X)).sum(axis=0)
+        self.count_[g] = count
+        ok = count > 0
+        if not ok.any():
+            return
+        self.grid_[g][:, :] = np.nan
+        self.grid_[g][ok] = np.nanpercentile(X[:, ok], GRID, axis=0).T
+        self.center_[g][ok] = np.nanmedian(T[:, ok], axis=0)
+        self.scale_[g][ok] = robust_scale(T[:, ok])
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """The scale on which z-scores are taken: asinh for heavy-tailed features."""
+        return np.where(self.heavy_, np.arcsinh(X / self.unit_), X)
+
+    def choose(self, codes: np.ndarray) -> np.ndarray:
+        """-> (n, f) the group id used per row and feature: the narrowest with enough peers."""
+        counts = np.where(codes[:, :, None] >= 0, self.count_[np.maximum(codes, 0)], 0)  # (n, L, f)
+        enough = counts >= self.min_peers
+        enough[:, -1, :] = True  # the population is the last resort
+        level = enough.argmax(axis=1)  # first (narrowest) level with enough peers
+        return np.take_along_axis(codes, level, axis=1) if codes.shape[1] else level
+
+
+def _heavy_tails(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Heavy-tailed when a tail reaches more than 4 IQRs from the median (normal: ~1.7)."""
+    q1, q25, q50, q75, q99 = np.nanpercentile(np.where(np.isnan(X).all(0), 0, X), [1, 25, 50, 75, 99], axis=0)
+    iqr = np.maximum(q75 - q25, 1e-12)
+    heavy = ((q99 - q50) / iqr > 4) | ((q50 - q1) / iqr > 4)
+    return heavy, iqr

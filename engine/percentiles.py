@@ -1,0 +1,74 @@
+"""Percentile rankings of a company's values against its peer group.
+
+Each group keeps 101 percentiles per feature; a value's rank is interpolated between them.
+Ties (scores rounded to one decimal) sit on flat runs of the grid and get the middle of the
+run, which matches the empirical percentile with ties counted half ("mean" kind).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.peers import GRID, PeerStats
+
+BANDS = ((10, "significantly below"), (25, "below"), (75, "average"), (90, "above"), (101, "significantly above"))
+
+
+def rank_on_grid(grid: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Raw (not direction-aware) percentile rank 0-100 of ``values`` on a sorted percentile grid."""
+    lo = np.searchsorted(grid, values, side="left")
+    hi = np.searchsorted(grid, values, side="right")
+    inner = np.clip(lo, 1, len(grid) - 1)
+    left, right = grid[inner - 1], grid[inner]
+    width = np.where(right > left, right - left, 1.0)
+    between = (inner - 1) + np.clip((values - left) / width, 0.0, 1.0)
+    rank = np.where(hi > lo, (lo + hi - 1) / 2.0, between)
+    rank = np.where((hi == 0), 0.0, rank)
+    rank = np.where((lo == len(grid)), 100.0, rank)
+    return rank * (GRID[1] - GRID[0])
+
+
+def percentile_ranks(stats: PeerStats, X: np.ndarray, groups: np.ndarray, signs: np.ndarray) -> np.ndarray:
+    """X (n, f) raw, groups (n, f) chosen peer group per value -> (n, f) direction-aware ranks.
+
+    ``signs`` per feature: +1 higher is better, -1 lower is better (rank flipped), 0 neither.
+    """
+    ranks = np.full(X.shape, np.nan)
+    for f in range(X.shape[1]):
+        for g in np.unique(groups[:, f]):
+            rows = np.flatnonzero(groups[:, f] == g)
+            grid = stats.grid_[g, f]
+            if np.isnan(grid).any():
+                continue
+            values = X[rows, f]
+            r = rank_on_grid(grid, np.nan_to_num(values))
+            ranks[rows, f] = np.where(np.isnan(values), np.nan, r)
+    return np.where(signs < 0, 100.0 - ranks, ranks)
+
+
+def interpretation(rank: float) -> str:
+    for upper, band in BANDS:
+        if rank < upper:
+            return band
+    return BANDS[-1][1]
+
+
+def message(label: str, value: float, median: float, rank: float, better: str, peers: int, group: str) -> str:
+    """'Above peers: 20% higher than the median of 150 retail, medium, northeast companies.'"""
+    band = interpretation(rank)
+    verdict = {
+        "significantly below": "Well below peers",
+        "below": "Below peers",
+        "average": "In line with peers",
+        "above": "Above peers",
+        "significantly above": "Well above peers",
+    }[band]
+    if better == "none":
+        verdict = "Typical of peers" if band == "average" else "Unlike peers"
+    if abs(median) > 1e-12:
+        change = (value - median) / abs(median)
+        diff = f"{abs(change):.0%} {'higher' if change >= 0 else 'lower'}"
+    else:
+        diff = f"{abs(value - median):,.3g} {'higher' if value >= median else 'lower'}"
+    where = "all" if group == "all" else group
+    return f"{verdict}: {label} {diff} than the median of {peers:,} {where} companies."

@@ -1,0 +1,248 @@
+"""The versioned model registry under HOME/models.
+
+    HOME/models/<version>/   one immutable version: manifest.json + model files
+    HOME/models/aliases.json {"champion": "v0002", "challenger": "v0003"}
+    HOME/models/audit.jsonl  every alias move: when, alias, from, to, why, who
+    HOME/train.lock          one training at a time per HOME
+
+A version is written into a hidden temporary folder and renamed into place only when every
+file and the manifest are on disk, so a failed or killed training leaves nothing that can be
+listed, loaded or promoted. Loading checks every file's sha256 against the manifest.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import joblib
+
+from engine.errors import IntegrityError, ModelNotFoundError, TrainingBusyError
+
+VERSION_RE = re.compile(r"^v\d{4,}$")
+ALIASES = ("champion", "challenger")
+STALE_LOCK_S = 6 * 3600
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def library_versions() -> dict:
+    import numpy
+    import pandas
+    import scipy
+    import shap
+    import sklearn
+    import xgboost
+
+    mods = {"numpy": numpy, "pandas": pandas, "scikit-learn": sklearn, "xgboost": xgboost, "shap": shap, "scipy": scipy, "joblib": joblib}
+    return {"python": platform.python_version(), **{k: m.__version__ for k, m in mods.items()}}
+
+
+class Registry:
+    def __init__(self, home: str | os.PathLike):
+        self.home = Path(home)
+        self.root = self.home / "models"
+
+    # ----- versions ----------------------------------------------------------------------
+    def versions(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and VERSION_RE.match(p.name) and (p / "manifest.json").is_file())
+
+    def manifest(self, version: str) -> dict:
+        path = self.root / version / "manifest.json"
+        if not VERSION_RE.match(version) or not path.is_file():
+            raise ModelNotFoundError(f"Model version '{version}' does not exist; known versions: {self.versions() or 'none'}.")
+        try:
+            return json.loads(path.read_text())
+        except json.JSONDecodeError:
+            raise IntegrityError(f"Model version '{version}': manifest.json is corrupt; the version is refused.") from None
+
+    def write_version(self, files: dict[str, callable], manifest: dict) -> str:
+        """Write a new version. ``files`` maps file name -> function(path) that writes it.
+
+        Everything goes to a temporary folder first; the folder is renamed to its version
+        name last (an atomic rename on one filesystem)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.root / f".tmp-{uuid.uuid4().hex}"
+        tmp.mkdir()
+        try:
+            hashes = {}
+            for name, write in files.items():
+                write(tmp / name)
+                hashes[name] = sha256_file(tmp / name)
+            version = self._next_version()
+            manifest = {**manifest, "version": version, "created": now_iso(), "files": hashes, "libraries": library_versions()}
+            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+            os.rename(tmp, self.root / version)
+            return version
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    def _next_version(self) -> str:
+        numbers = [int(v[1:]) for v in self.versions()]
+        return f"v{(max(numbers) + 1 if numbers else 1):04d}"
+
+    def verify(self, version: str) -> dict:
+        """Check every file against the manifest; -> manifest, or IntegrityError naming the file."""
+        manifest = self.manifest(version)
+        folder = self.root / version
+        for name, expected in manifest.get("files", {}).items():
+            path = folder / name
+            if not path.is_file():
+                raise IntegrityError(f"Model version '{version}': file '{name}' is missing; the version is refused.")
+            if sha256_file(path) != expected:
+                raise IntegrityError(f"Model version '{version}': file '{name}' does not match its recorded sha256 (tampered or partial); the version is refused.")
+        return manifest
+
+    def path(self, version: str) -> Path:
+        return self.root / version
+
+    def clean_partial(self) -> list[str]:
+        """Remove temporary folders left by killed trainings (call while holding the lock)."""
+        removed = []
+        if self.root.is_dir():
+            for p in self.root.iterdir():
+                if p.name.startswith(".tmp-"):
+                    shutil.rmtree(p, ignore_errors=True)
+                    removed.append(p.name)
+        return removed
+
+    # ----- aliases -----------------------------------------------------------------------
+    def aliases(self) -> dict:
+        path = self.root / "aliases.json"
+        data = json.loads(path.read_text()) if path.is_file() else {}
+        return {a: data.get(a) for a in ALIASES}
+
+    def resolve(self, ref: str = "champion") -> str:
+        if ref in ALIASES:
+            version = self.aliases()[ref]
+            if not version:
+                raise ModelNotFoundError(f"No model is '{ref}' yet; train one first (python -m engine train ...).")
+            return version
+        self.manifest(ref)
+        return ref
+
+    def set_alias(self, alias: str, version: str | None, reason: str, actor: str = "local", kind: str = "promote") -> dict:
+        if alias not in ALIASES:
+            raise ValueError(f"alias '{alias}' is unknown; expected one of {list(ALIASES)}.")
+        if version is not None:
+            self.manifest(version)
+        current = self.aliases()
+        entry = {"when": now_iso(), "alias": alias, "from": current[alias], "to": version, "reason": reason, "actor": actor, "kind": kind}
+        current[alias] = version
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.root / f".aliases-{uuid.uuid4().hex}.json"
+        tmp.write_text(json.dumps(current, indent=2))
+        os.replace(tmp, self.root / "aliases.json")
+        with open(self.root / "audit.jsonl", "a", encoding="utf-8") as f:
+            f.write(json.dumps(entry) + "\n")
+        return entry
+
+    def audit_log(self) -> list[dict]:
+        path = self.root / "audit.jsonl"
+        if not path.is_file():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+    def previous_champion(self) -> str | None:
+        """The champion before the current one, undoing earlier rollbacks: a stack of moves."""
+        stack: list[str] = []
+        for e in self.audit_log():
+            if e["alias"] != "champion" or not e["to"]:
+                continue
+            if e.get("kind") == "rollback" and stack:
+                stack.pop()
+            else:
+                stack.append(e["to"])
+        return stack[-2] if len(stack) >= 2 else None
+
+    # ----- training lock -----------------------------------------------------------------
+    @contextmanager
+    def training_lock(self):
+        """One training per HOME. A lock whose process is gone (or older than 6 h) is stale."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        path = self.home / "train.lock"
+        for _ in range(2):
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+                break
+            except FileExistsError:
+                if not _lock_is_stale(path):
+                    holder = path.read_text(errors="replace").strip()
+                    raise TrainingBusyError(f"Training already running for {self.home} ({holder}); wait for it to finish.") from None
+                path.unlink(missing_ok=True)
+        else:
+            raise TrainingBusyError(f"Training already running for {self.home}; wait for it to finish.")
+        with os.fdopen(fd, "w") as f:
+            f.write(f"pid={os.getpid()} started={now_iso()}")
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)
+
+
+def _lock_is_stale(path: Path) -> bool:
+    try:
+        text = path.read_text()
+        pid = int(re.search(r"pid=(\d+)", text).group(1))
+    except (OSError, AttributeError, ValueError):
+        return True
+    if time.time() - path.stat().st_mtime > STALE_LOCK_S:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+# ----- saving and loading an Analyzer ---------------------------------------------------------
+def analyzer_writers(analyzer) -> dict:
+    """File writers for an Analyzer: XGBoost in its native format, the rest with joblib."""
+    files = {}
+    shell = copy.copy(analyzer)
+    if analyzer.outcome is not None:
+        booster = analyzer.outcome.booster_
+        files["outcome.ubj"] = lambda p: booster.save_model(str(p))
+        outcome = copy.copy(analyzer.outcome)
+        outcome.booster_ = None
+        shell.outcome = outcome
+    files["analyzer.joblib"] = lambda p: joblib.dump(shell, p, compress=3)
+    return files
+
+
+def load_analyzer(folder: Path, version: str):
+    import xgboost as xgb
+
+    analyzer = joblib.load(folder / "analyzer.joblib")
+    if analyzer.outcome is not None:
+        booster = xgb.Booster()
+        booster.load_model(str(folder / "outcome.ubj"))
+        booster.set_param({"nthread": 1})  # one profile at a time: threads only add latency
+        analyzer.outcome.booster_ = booster
+    analyzer.version = version
+    return analyzer

@@ -1,0 +1,288 @@
+"""The dataset schema (a TOML file) and validation of one company profile against it.
+
+A schema names the numeric features (assessment scores and business metrics), the optional
+segment columns that define peer groups (broad to narrow), the optional binary target and the
+optional id column. See DESIGN.md, "Data contract".
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.errors import ProfileError, SchemaError
+
+KINDS = ("score", "metric")
+DIRECTIONS = ("higher", "lower", "none")
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    label: str
+    kind: str = "metric"
+    better: str = "higher"
+    min: float | None = None
+    max: float | None = None
+    action: str | None = None
+    unit: str | None = None
+
+    @property
+    def sign(self) -> int:
+        """+1 when higher is better, -1 when lower is better, 0 when neither."""
+        return {"higher": 1, "lower": -1, "none": 0}[self.better]
+
+
+@dataclass(frozen=True)
+class Target:
+    column: str
+    positive: Any = 1
+    label: str = "Outcome"
+    desirable: bool = True
+
+
+@dataclass(frozen=True)
+class Schema:
+    name: str
+    features: tuple[Feature, ...]
+    id: str | None = None
+    target: Target | None = None
+    segments: tuple[str, ...] = ()
+    # Allowed values of each segment column; filled from the training data when not declared.
+    segment_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [f.name for f in self.features]
+
+    @property
+    def score_names(self) -> list[str]:
+        return [f.name for f in self.features if f.kind == "score"]
+
+    def feature(self, name: str) -> Feature:
+        for f in self.features:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def with_segment_values(self, values: dict[str, tuple[str, ...]]) -> Schema:
+        merged = {**values, **self.segment_values}
+        return Schema(self.name, self.features, self.id, self.target, self.segments, merged)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["segment_values"] = {k: list(v) for k, v in self.segment_values.items()}
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Schema:
+        return parse_schema(d)
+
+
+def load_schema(path: str | Path) -> Schema:
+    """Read and check a schema TOML file; raises SchemaError naming the bad key."""
+    path = Path(path)
+    if not path.is_file():
+        raise SchemaError(f"Schema file {path} does not exist; expected a TOML file.")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SchemaError(f"Schema file {path} is not valid TOML: {exc}") from None
+    return parse_schema(raw, source=str(path))
+
+
+def _require(d: dict, key: str, kind: type | tuple, where: str) -> Any:
+    if key not in d:
+        raise SchemaError(f"{where}: missing required key '{key}'.")
+    value = d[key]
+    if not isinstance(value, kind):
+        expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise SchemaError(f"{where}: key '{key}' should be a {expected}, got {value!r}.")
+    return value
+
+
+def parse_schema(raw: dict, source: str = "schema") -> Schema:
+    """Build a Schema from parsed TOML (or a manifest's dict), checking every key."""
+    name = raw.get("name", "Dataset")
+    if not isinstance(name, str):
+        raise SchemaError(f"{source}: key 'name' should be a string, got {name!r}.")
+    id_col = raw.get("id")
+    if id_col is not None and not isinstance(id_col, str):
+        raise SchemaError(f"{source}: key 'id' should be a column name (string), got {id_col!r}.")
+
+    raw_features = _require(raw, "features", list, source)
+    if not raw_features:
+        raise SchemaError(f"{source}: 'features' is empty; expected at least one [[features]] table.")
+    features = []
+    seen: set[str] = set()
+    for i, rf in enumerate(raw_features):
+        where = f"{source}: features[{i}]"
+        if not isinstance(rf, dict):
+            raise SchemaError(f"{where} should be a table, got {rf!r}.")
+        fname = _require(rf, "name", str, where)
+        where = f"{source}: feature '{fname}'"
+        if fname in seen:
+            raise SchemaError(f"{where} is declared twice; feature names must be unique.")
+        seen.add(fname)
+        kind = rf.get("kind", "metric")
+        if kind not in KINDS:
+            raise SchemaError(f"{where}: 'kind' should be one of {list(KINDS)}, got {kind!r}.")
+        better = rf.get("better", "higher")
+        if better not in DIRECTIONS:
+            raise SchemaError(f"{where}: 'better' should be one of {list(DIRECTIONS)}, got {better!r}.")
+        bounds = {}
+        for key in ("min", "max"):
+            v = rf.get(key)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
+                raise SchemaError(f"{where}: '{key}' should be a number, got {v!r}.")
+            bounds[key] = None if v is None else float(v)
+        if bounds["min"] is not None and bounds["max"] is not None and bounds["min"] >= bounds["max"]:
+            raise SchemaError(
+                f"{where}: 'min' ({bounds['min']}) should be below 'max' ({bounds['max']})."
+            )
+        for key in ("label", "action", "unit"):
+            if rf.get(key) is not None and not isinstance(rf[key], str):
+                raise SchemaError(f"{where}: '{key}' should be a string, got {rf[key]!r}.")
+        features.append(
+            Feature(
+                name=fname,
+                label=rf.get("label") or fname.replace("_", " ").capitalize(),
+                kind=kind,
+                better=better,
+                action=rf.get("action"),
+                unit=rf.get("unit"),
+                **bounds,
+            )
+        )
+
+    target = None
+    if "target" in raw:
+        rt = raw["target"]
+        if not isinstance(rt, dict):
+            raise SchemaError(f"{source}: 'target' should be a table, got {rt!r}.")
+        column = _require(rt, "column", str, f"{source}: [target]")
+        desirable = rt.get("desirable", True)
+        if not isinstance(desirable, bool):
+            raise SchemaError(f"{source}: [target] 'desirable' should be true or false, got {desirable!r}.")
+        target = Target(
+            column=column,
+            positive=rt.get("positive", 1),
+            label=rt.get("label", column.replace("_", " ").capitalize()),
+            desirable=desirable,
+        )
+
+    segments: tuple[str, ...] = ()
+    segment_values: dict[str, tuple[str, ...]] = {}
+    if "segments" in raw:
+        rs = raw["segments"]
+        if not isinstance(rs, dict):
+            raise SchemaError(f"{source}: 'segments' should be a table with 'columns', got {rs!r}.")
+        cols = _require(rs, "columns", list, f"{source}: [segments]")
+        if not all(isinstance(c, str) for c in cols):
+            raise SchemaError(f"{source}: [segments] 'columns' should be a list of column names, got {cols!r}.")
+        segments = tuple(cols)
+        declared = rs.get("values", raw.get("segment_values", {})) or {}
+        if not isinstance(declared, dict):
+            raise SchemaError(f"{source}: [segments] 'values' should be a table of lists, got {declared!r}.")
+        segment_values = {k: tuple(str(x) for x in v) for k, v in declared.items()}
+    elif raw.get("segment_values"):
+        segment_values = {k: tuple(v) for k, v in raw["segment_values"].items()}
+
+    names = [f.name for f in features]
+    for col in segments:
+        if col in names:
+            raise SchemaError(f"{source}: '{col}' is both a segment column and a feature.")
+    if target is not None and (target.column in names or target.column in segments):
+        raise SchemaError(f"{source}: target column '{target.column}' is also a feature or segment.")
+
+    return Schema(
+        name=name,
+        features=tuple(features),
+        id=id_col,
+        target=target,
+        segments=segments,
+        segment_values=segment_values,
+    )
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def validate_profile(schema: Schema, profile: dict, *, partial: bool = False) -> dict:
+    """Check one profile; returns a clean copy (floats, strings) or raises ProfileError.
+
+    Every problem is collected before raising, so the user fixes them all at once. With
+    ``partial=True`` missing features are allowed and become NaN (the models impute them).
+    """
+    if not isinstance(profile, dict):
+        raise ProfileError([{"field": "profile", "problem": f"expected a JSON object, got {type(profile).__name__}"}])
+    problems: list[dict] = []
+    clean: dict[str, Any] = {}
+    for col in schema.segments:
+        value = profile.get(col)
+        allowed = schema.segment_values.get(col)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            problems.append({"field": col, "problem": "missing; expected one of " + _list(allowed)})
+            continue
+        value = str(value)
+        if allowed and value not in allowed:
+            problems.append({"field": col, "problem": f"unknown value {value!r}; expected one of {_list(allowed)}"})
+            continue
+        clean[col] = value
+    for f in schema.features:
+        if f.name not in profile or profile[f.name] is None:
+            if partial:
+                clean[f.name] = math.nan
+            else:
+                problems.append({"field": f.name, "problem": "missing; expected a number" + _bounds(f)})
+            continue
+        raw = profile[f.name]
+        number = _as_number(raw)
+        if number is None:
+            problems.append({"field": f.name, "problem": f"not a number: {raw!r}; expected a number" + _bounds(f)})
+            continue
+        if math.isnan(number) or math.isinf(number):
+            if partial and math.isnan(number):
+                clean[f.name] = math.nan
+                continue
+            problems.append({"field": f.name, "problem": f"{raw!r} is not a finite number; expected a number" + _bounds(f)})
+            continue
+        if (f.min is not None and number < f.min) or (f.max is not None and number > f.max):
+            problems.append({"field": f.name, "problem": f"{number:g} is outside the bounds; expected a number" + _bounds(f)})
+            continue
+        clean[f.name] = number
+    if schema.id and profile.get(schema.id) is not None:
+        clean[schema.id] = profile[schema.id]
+    if problems:
+        raise ProfileError(problems)
+    return clean
+
+
+def _bounds(f: Feature) -> str:
+    if f.min is not None and f.max is not None:
+        return f" between {f.min:g} and {f.max:g}"
+    if f.min is not None:
+        return f" of at least {f.min:g}"
+    if f.max is not None:
+        return f" of at most {f.max:g}"
+    return ""
+
+
+def _list(values: tuple[str, ...] | None) -> str:
+    if not values:
+        return "a text value"
+    shown = ", ".join(values[:12])
+    return shown + (", ..." if len(values) > 12 else "")

@@ -1,0 +1,92 @@
+"""Segments (personas): KMeans on robust-scaled features, k picked by silhouette, named
+from each centroid's strongest and weakest dimensions against the population."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
+
+FIT_SAMPLE = 200_000  # KMeans on more rows than this changes nothing but the wait
+SILHOUETTE_SAMPLE = 3_000  # silhouette is O(n^2): choose k on a sample
+
+
+class SegmentModel:
+    """Cluster companies into personas. ``labels`` name the clustered features for messages."""
+
+    def __init__(self, *, k: int | None = None, k_range: tuple[int, int] = (2, 8), seed: int = 0):
+        self.k = k
+        self.k_range = k_range
+        self.seed = seed
+
+    def fit(self, Z: np.ndarray, labels: list[str]) -> SegmentModel:
+        """Z: (n, f) scaled, imputed features used for clustering."""
+        rng = np.random.default_rng(self.seed)
+        fit_rows = Z if len(Z) <= FIT_SAMPLE else Z[rng.choice(len(Z), FIT_SAMPLE, replace=False)]
+        self.silhouettes_ = {}
+        k = self.k or self._choose_k(fit_rows, rng)
+        self.kmeans_ = KMeans(n_clusters=k, n_init=10, random_state=self.seed).fit(fit_rows)
+        self.centroids_ = self.kmeans_.cluster_centers_
+        assigned, _ = self.predict(Z)
+        self.sizes_ = np.bincount(assigned, minlength=k)
+        self.labels_ = list(labels)
+        self.names_, self.descriptions_ = _describe(self.centroids_, self.sizes_, self.labels_)
+        return self
+
+    def _choose_k(self, Z: np.ndarray, rng: np.random.Generator) -> int:
+        lo, hi = self.k_range
+        hi = min(hi, len(Z) - 1)
+        if hi < lo:
+            return max(1, min(lo, len(Z)))
+        sample = Z if len(Z) <= SILHOUETTE_SAMPLE else Z[rng.choice(len(Z), SILHOUETTE_SAMPLE, replace=False)]
+        for k in range(lo, hi + 1):
+            km = KMeans(n_clusters=k, n_init=4, random_state=self.seed).fit(sample)
+            if len(set(km.labels_)) < 2:
+                continue
+            self.silhouettes_[k] = float(silhouette_score(sample, km.labels_, random_state=self.seed))
+        return max(self.silhouettes_, key=self.silhouettes_.get) if self.silhouettes_ else lo
+
+    def predict(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """-> (segment index (n,), Euclidean distance to that centroid in scaled units (n,))."""
+        d2 = (
+            (Z**2).sum(axis=1)[:, None]
+            - 2.0 * Z @ self.centroids_.T
+            + (self.centroids_**2).sum(axis=1)[None, :]
+        )
+        idx = d2.argmin(axis=1)
+        return idx, np.sqrt(np.maximum(d2[np.arange(len(Z)), idx], 0.0))
+
+
+def _describe(centroids: np.ndarray, sizes: np.ndarray, labels: list[str]) -> tuple[list[str], list[str]]:
+    """A readable name and description per centroid (values in robust-sd units vs population)."""
+    total = sizes.sum()
+    names, descriptions = [], []
+    for c, size in zip(centroids, sizes, strict=True):
+        order = np.argsort(c)
+        top, bottom = order[::-1][:2], order[:2]
+        level, spread = c.mean(), c.max() - c.min()
+        if spread < 1.0 and level > 0.5:
+            name = "All-round leaders"
+        elif spread < 1.0 and level < -0.5:
+            name = "Early-stage across the board"
+        elif spread < 1.0:
+            name = "Balanced middle"
+        else:
+            name = f"{labels[top[0]].capitalize()}-led: high {labels[top[0]]}, low {labels[bottom[0]]}"
+        strongest = ", ".join(f"{labels[i]} ({c[i]:+.1f} sd)" for i in top)
+        weakest = ", ".join(f"{labels[i]} ({c[i]:+.1f} sd)" for i in bottom)
+        descriptions.append(
+            f"{size:,} companies ({size / total:.0%}). Strongest: {strongest}; "
+            f"weakest: {weakest}, against the whole population."
+        )
+        names.append(name)
+    return _unique(names), descriptions
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        out.append(n if seen[n] == 1 else f"{n} ({seen[n]})")
+    return out

@@ -1,0 +1,253 @@
+"""Fitting every model of a version from one checked table.
+
+``fit_version`` is the one training routine: it reports progress as (stage, fraction) through
+an optional callback and returns plain data plus the fitted ``Analyzer``; ``engine.registry``
+writes it to disk and ``engine.api.train`` wires the two together.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.decomposition import PCA
+
+from engine import evaluation
+from engine.analyzer import Analyzer
+from engine.anomalies import GapModel, MultivariateScorer
+from engine.features import FeatureScaler
+from engine.neighbours import NeighbourIndex
+from engine.outcome import DEFAULTS, OutcomeClassifier
+from engine.peers import PeerGroups, PeerStats
+from engine.schema import Schema
+from engine.segments import SegmentModel
+
+Progress = Callable[[str, float], None]
+EXPLAIN_SAMPLE = 1_000
+APP_SAMPLE = 5_000
+
+
+@dataclass
+class FittedVersion:
+    analyzer: Analyzer
+    params: dict
+    metrics: dict
+    explanations: dict  # global SHAP importance and dependence data
+    insights: dict  # segment summary and 2-D projection for the UI
+    sample: pd.DataFrame  # a seeded sample of the training table for the UI's distributions
+    reference: dict  # drift reference profile (JSON-ready)
+    seconds: float
+
+
+def fit_version(
+    df: pd.DataFrame,
+    schema: Schema,
+    *,
+    seed: int = 0,
+    k: int | None = None,
+    min_peers: int = 20,
+    search: bool = False,
+    search_budget_s: float = 60.0,
+    progress: Progress | None = None,
+) -> FittedVersion:
+    """Fit every model on a table already checked by ``engine.data.check_frame``."""
+    started = time.monotonic()
+    report = progress or (lambda stage, fraction: None)
+    names = schema.feature_names
+    segment_values = {c: tuple(sorted(df[c].unique())) for c in schema.segments}
+    schema = schema.with_segment_values(segment_values)
+    X = df[names].to_numpy(dtype=float)
+
+    report("prepare", 0.02)
+    scaler = FeatureScaler().fit(X)
+    Z = scaler.transform(X)
+    # Personas are maturity profiles: cluster on the assessment scores when there are any.
+    cluster_index = [i for i, f in enumerate(schema.features) if f.kind == "score"] or list(range(len(names)))
+    labels = [schema.features[i].label.lower().replace(" maturity", "") for i in cluster_index]
+
+    report("segments", 0.05)
+    segments = SegmentModel(k=k, seed=seed).fit(Z[:, cluster_index], labels)
+
+    report("peer statistics", 0.3)
+    groups = PeerGroups().fit(df, schema.segments)
+    codes = groups.codes(df)
+    stats = PeerStats(min_peers=min_peers).fit(X, codes, groups.n_groups)
+
+    report("anomaly models", 0.4)
+    score_index = [i for i, f in enumerate(schema.features) if f.kind == "score"]
+    gaps = GapModel().fit(X, score_index)
+    multivariate = MultivariateScorer(seed=seed).fit(Z)
+
+    y = None
+    if schema.target is not None and schema.target.column in df.columns:
+        y = df[schema.target.column].to_numpy(dtype=float)
+        if np.isnan(y).all():
+            y = None
+    good = _desirable(df, schema, X, y)
+    ids = df[schema.id].to_numpy() if schema.id and schema.id in df.columns else df.index.to_numpy()
+
+    report("neighbours", 0.45)
+    neighbours = NeighbourIndex(seed=seed).fit(Z, X, ids, good, y)
+
+    outcome, metrics, explanations, params = None, {}, {}, {"seed": seed, "k": k, "min_peers": min_peers}
+    if y is not None:
+        outcome, metrics, explanations, model_params = _fit_outcome(df, schema, y, seed, search, search_budget_s, report)
+        params["outcome"] = model_params
+
+    analyzer = Analyzer(
+        schema=schema,
+        scaler=scaler,
+        cluster_index=cluster_index,
+        segments=segments,
+        groups=groups,
+        stats=stats,
+        gaps=gaps,
+        multivariate=multivariate,
+        neighbours=neighbours,
+        outcome=outcome,
+    )
+    metrics["segments"] = {
+        "k": len(segments.names_),
+        "silhouettes": {str(k_): v for k_, v in segments.silhouettes_.items()},
+    }
+
+    report("insights", 0.93)
+    rng = np.random.default_rng(seed)
+    sample_rows = np.sort(rng.choice(len(df), min(APP_SAMPLE, len(df)), replace=False))
+    sample = df.iloc[sample_rows].reset_index(drop=True)
+    insights = _insights(analyzer, sample, Z[sample_rows][:, cluster_index], y[sample_rows] if y is not None else None)
+
+    report("drift reference", 0.97)
+    reference = _reference(df, schema, analyzer, seed)
+    report("done", 1.0)
+    return FittedVersion(analyzer, params, metrics, explanations, insights, sample, reference, time.monotonic() - started)
+
+
+def _desirable(df: pd.DataFrame, schema: Schema, X: np.ndarray, y: np.ndarray | None) -> np.ndarray:
+    """Which companies count as successes for recommendations: the desirable target class or,
+    without a target, the better half on a performance index (mean direction-aware rank of
+    the business metrics)."""
+    if y is not None:
+        positive = y == 1
+        return positive if schema.target.desirable else (~positive & ~np.isnan(y))
+    signs = np.array([f.sign for f in schema.features])
+    use = signs != 0
+    if not use.any():
+        return np.zeros(len(df), dtype=bool)
+    ranks = pd.DataFrame(X[:, use] * signs[use]).rank(pct=True).mean(axis=1).to_numpy()
+    return ranks >= np.nanmedian(ranks)
+
+
+def _fit_outcome(df, schema, y, seed, search, budget_s, report):
+    known = ~np.isnan(y)
+    frame = df.loc[known].reset_index(drop=True)
+    y = y[known].astype(int)
+    held = evaluation.holdout_mask(frame, schema.id, seed)
+    if len(np.unique(y[held])) < 2 or len(np.unique(y[~held])) < 2:
+        held = np.random.default_rng(seed).random(len(frame)) < evaluation.HOLDOUT_SHARE
+    base = OutcomeClassifier(features=tuple(schema.feature_names), segments=tuple(schema.segments), seed=seed, **DEFAULTS)
+    searched = None
+    if search:
+        report("hyperparameter search", 0.5)
+        searched = evaluation.search(base, frame.loc[~held], y[~held], budget_s=budget_s, seed=seed)
+        base = base.set_params(**searched["best_params"])
+
+    report("cross-validation", 0.6)
+    cv = evaluation.cross_validate(base, frame.loc[~held], y[~held], seed=seed)
+
+    report("outcome model", 0.8)
+    model = base.fit(frame.loc[~held], y[~held])
+    p_held = model.predict_proba(frame.loc[held])[:, 1]
+    metrics = {
+        "cv": cv,
+        "holdout": evaluation.classification_metrics(y[held], p_held),
+        "curves": evaluation.curves(y[held], p_held),
+        "holdout_ids": _holdout_ids(frame.loc[held], schema),
+        "train_rows": int((~held).sum()),
+    }
+    if searched:
+        metrics["search"] = searched
+
+    report("explanations", 0.88)
+    explanations = _global_shap(model, frame.loc[~held], seed)
+    params = {k: getattr(model, k) for k in DEFAULTS}
+    return model, metrics, explanations, params
+
+
+def _holdout_ids(frame: pd.DataFrame, schema: Schema) -> list | None:
+    if not schema.id or schema.id not in frame.columns:
+        return None
+    return [v.item() if hasattr(v, "item") else v for v in frame[schema.id].to_numpy()]
+
+
+def _global_shap(model: OutcomeClassifier, frame: pd.DataFrame, seed: int) -> dict:
+    """Mean |SHAP| per column and dependence points, computed once with shap.TreeExplainer."""
+    import shap  # heavy import, needed only at training time
+
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(len(frame), min(EXPLAIN_SAMPLE, len(frame)), replace=False)
+    sample = frame.iloc[np.sort(rows)]
+    D = model.design(sample)
+    raw = shap.TreeExplainer(model.booster_).shap_values(D)
+    contrib, _ = model.contributions_design(D)
+    names = model.explained_columns
+    importance = np.abs(contrib).mean(axis=0)
+    order = np.argsort(-importance)
+    dependence = {}
+    for i, name in enumerate(names):
+        values = sample[name].tolist() if name in sample.columns else None
+        dependence[name] = {"value": values, "shap": contrib[:, i].round(5).tolist()}
+    return {
+        "method": "shap.TreeExplainer (exact TreeSHAP), log-odds",
+        "sample_size": len(sample),
+        "importance": [{"feature": names[i], "mean_abs_shap": float(importance[i])} for i in order],
+        "dependence": dependence,
+        "max_abs_difference_shap_vs_xgboost": float(np.abs(_fold_onehot(raw, model) - contrib).max()),
+    }
+
+
+def _fold_onehot(raw: np.ndarray, model: OutcomeClassifier) -> np.ndarray:
+    n_f = len(model.features)
+    parts, offset = [raw[:, :n_f]], n_f
+    for c in model.segments:
+        width = len(model.categories_[c])
+        parts.append(raw[:, offset : offset + width].sum(axis=1, keepdims=True))
+        offset += width
+    return np.hstack(parts)
+
+
+def _insights(analyzer: Analyzer, sample: pd.DataFrame, Zc: np.ndarray, y: np.ndarray | None) -> dict:
+    """Per-segment summary and a PCA projection of a sample, for the Segments page."""
+    seg, _ = analyzer.segments.predict(Zc)
+    coords = PCA(n_components=2, random_state=0).fit_transform(Zc) if Zc.shape[1] >= 2 else np.column_stack([Zc[:, 0], np.zeros(len(Zc))])
+    segments = []
+    for s, name in enumerate(analyzer.segments.names_):
+        mask = seg == s
+        segments.append(
+            {
+                "id": s,
+                "name": name,
+                "description": analyzer.segments.descriptions_[s],
+                "size": int(analyzer.segments.sizes_[s]),
+                "outcome_rate": float(np.nanmean(y[mask])) if y is not None and mask.any() else None,
+                "centroid": dict(zip(analyzer.schema.feature_names, analyzer.scaler.inverse_transform(analyzer._full_centroid(s)).tolist(), strict=True)),
+            }
+        )
+    return {
+        "segments": segments,
+        "projection": {"x": coords[:, 0].round(4).tolist(), "y": coords[:, 1].round(4).tolist(), "segment": seg.tolist()},
+    }
+
+
+def _reference(df: pd.DataFrame, schema: Schema, analyzer: Analyzer, seed: int) -> dict:
+    """Compact drift reference: summaries and a sample of the training data and probabilities."""
+    from engine.drift import ReferenceProfile
+
+    frame = df[schema.feature_names + list(schema.segments)].copy()
+    if analyzer.outcome is not None:
+        frame["probability"] = analyzer.outcome.proba_design(analyzer.outcome.design(df))
+    numeric = schema.feature_names + (["probability"] if analyzer.outcome is not None else [])
+    return ReferenceProfile.from_frame(frame, numeric=numeric, categorical=list(schema.segments), seed=seed).to_dict()

@@ -7,6 +7,7 @@ Nothing here caches; callers that serve many requests keep the loaded model them
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -247,3 +248,321 @@ def version_table(name: str, ref: str = "champion", *, home=None) -> pd.DataFram
     registry = Registry(_home(home))
     path = registry.path(registry.resolve(ref)) / f"{name}.parquet"
     return pd.read_parquet(path) if path.is_file() else None
+
+
+# ----- monitoring ---------------------------------------------------------------------------
+_stores: dict = {}  # one connection pool per database URL (not a model cache)
+
+
+def store(*, home=None):
+    """The operational database of HOME (SQLite file, or $BENCHAI_DB_URL)."""
+    from engine.store import Store, default_url
+
+    url = default_url(_home(home))
+    if url not in _stores:
+        _stores[url] = Store(url)
+    return _stores[url]
+
+
+def settings(*, home=None) -> dict:
+    """Monitoring and serving settings of HOME (defaults merged with HOME/settings.json)."""
+    from engine.monitoring import DEFAULT_SETTINGS
+
+    path = _home(home) / "settings.json"
+    saved = json.loads(path.read_text()) if path.is_file() else {}
+    return {**DEFAULT_SETTINGS, **saved}
+
+
+def update_settings(changes: dict, *, home=None) -> dict:
+    from engine.monitoring import DEFAULT_SETTINGS
+
+    unknown = set(changes) - set(DEFAULT_SETTINGS)
+    if unknown:
+        from engine.errors import DataError
+
+        raise DataError(f"Unknown setting(s) {sorted(unknown)}; expected some of {sorted(DEFAULT_SETTINGS)}.")
+    merged = {**settings(home=home), **changes}
+    path = _home(home) / "settings.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(merged, indent=2))
+    os.replace(tmp, path)
+    return merged
+
+
+def serving_alias(company_id, *, home=None) -> str:
+    """Which alias serves this company: the challenger for a stable hash-share of ids."""
+    from engine.monitoring import route
+
+    share = settings(home=home)["challenger_share"]
+    if share > 0 and Registry(_home(home)).aliases()["challenger"] is None:
+        return "champion"
+    return route(company_id, share)
+
+
+def log_analyses(results: list[Analysis], *, home=None, alias: str = "champion", source: str = "analyze", ts=None) -> list[int]:
+    """Write analyses to the prediction log (time, version, alias, profile, outputs)."""
+    rows = []
+    for r in results:
+        d = r.to_dict()
+        prediction = d.get("prediction")
+        rows.append(
+            {
+                "ts": ts,
+                "model_version": r.model_version,
+                "alias": alias,
+                "company_id": _company_id(r.profile),
+                "profile": r.profile,
+                "outputs": {k: d[k] for k in ("segment", "anomalies", "percentiles") if k in d} | {"prediction": _slim(prediction)},
+                "probability": prediction["probability"] if prediction else None,
+                "segment": d["segment"]["name"],
+                "source": source,
+            }
+        )
+    return store(home=home).log_predictions(rows)
+
+
+def _company_id(profile: dict):
+    for key in ("company_id", "id"):
+        if profile.get(key) is not None:
+            return str(profile[key])
+    return None
+
+
+def _slim(prediction: dict | None) -> dict | None:
+    if prediction is None:
+        return None
+    return {k: prediction[k] for k in ("probability", "label", "base_value")}
+
+
+def analyze_and_log(profile: dict, *, model: Analyzer, home=None, source: str = "analyze", alias: str = "champion", shadow: Analyzer | None = None) -> Analysis:
+    """Analyse, log the result, and shadow-score with the challenger when one is given."""
+    result = model.analyze(profile)
+    log_analyses([result], home=home, alias=alias, source=source)
+    if shadow is not None:
+        log_analyses([shadow.analyze(profile)], home=home, alias="shadow", source=source)
+    return result
+
+
+def record_feedback(rows: list[dict] | pd.DataFrame | str | Path, *, home=None) -> int:
+    """Record actual outcomes: rows of prediction_id or company_id, outcome (0/1), optional ts."""
+    from engine.errors import DataError
+
+    if isinstance(rows, str | Path):
+        rows = read_table(rows)
+    if isinstance(rows, pd.DataFrame):
+        if "outcome" not in rows.columns or not ({"prediction_id", "company_id"} & set(rows.columns)):
+            raise DataError(f"feedback: expected columns 'outcome' and 'prediction_id' or 'company_id', got {list(rows.columns)}.")
+        rows = rows.to_dict("records")
+    clean = []
+    for i, r in enumerate(rows):
+        outcome = r.get("outcome")
+        if outcome not in (0, 1, 0.0, 1.0, True, False, "0", "1"):
+            raise DataError(f"feedback row {i}: 'outcome' should be 0 or 1, got {outcome!r}.")
+        pid, cid = r.get("prediction_id"), r.get("company_id")
+        pid = None if pid is None or (isinstance(pid, float) and np.isnan(pid)) else int(pid)
+        cid = None if cid is None or (isinstance(cid, float) and np.isnan(cid)) else str(cid)
+        if pid is None and cid is None:
+            raise DataError(f"feedback row {i}: needs a 'prediction_id' or a 'company_id'.")
+        clean.append({"prediction_id": pid, "company_id": cid, "outcome": int(float(outcome)), "ts": r.get("ts")})
+    return store(home=home).add_feedback(clean)
+
+
+def drift(current: str | Path | pd.DataFrame | None = None, *, home=None, days: float | None = None, tests: dict | None = None, thresholds: dict | None = None, dataset_threshold: float | None = None, ref: str = "champion") -> dict:
+    """Drift report of a table (or of the prediction log's last ``days``) against the
+    version's reference profile, plus drift of the predicted probabilities."""
+    from engine.drift import ReferenceProfile, drift_report, series_drift
+    from engine.errors import DataError
+
+    registry = Registry(_home(home))
+    version = registry.resolve(ref)
+    details = version_details(version, home=home)
+    schema = Schema.from_dict(details["manifest"]["schema"])
+    reference = ReferenceProfile.from_dict(details["reference"])
+    cfg = settings(home=home)
+    if current is None:
+        frame = logged_profiles(home=home, days=days or cfg["drift_window_days"])
+        if frame.empty:
+            raise DataError("No predictions in the monitoring window yet; analyse some companies or upload a table.")
+        probabilities = frame.pop("probability") if "probability" in frame else None
+        source = f"prediction log, last {days or cfg['drift_window_days']} days"
+    else:
+        frame, _ = load_dataset(current, schema)
+        model = load_model(version, home=home)
+        probabilities = pd.Series(model.outcome.proba_design(model.outcome.design(frame))) if model.outcome is not None else None
+        source = "uploaded table" if isinstance(current, pd.DataFrame) else str(current)
+    columns = [c for c in schema.feature_names + list(schema.segments) if c in frame.columns]
+    report = drift_report(reference, frame, tests=tests, thresholds=thresholds, dataset_threshold=dataset_threshold or cfg["dataset_drift_share"], columns=columns).to_dict()
+    report["model_version"] = version
+    report["source"] = source
+    report["n_current"] = len(frame)
+    if probabilities is not None and "probability" in reference.columns:
+        ref_p = reference.numeric["probability"].sample
+        report["probability"] = series_drift(ref_p, probabilities.to_numpy(float), name="probability").to_dict()
+    return report
+
+
+def logged_profiles(*, home=None, days: float | None = None, start=None, end=None) -> pd.DataFrame:
+    """Profiles of the prediction log (served rows only, not shadow) as a table."""
+    if days is not None:
+        start = pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=days)
+    log = store(home=home).predictions(start=start, end=end)
+    if log.empty:
+        return pd.DataFrame()
+    log = log[log["alias"] != "shadow"]
+    frame = pd.DataFrame(list(log["profile"]))
+    frame["probability"] = log["probability"].to_numpy()
+    return frame
+
+
+def performance(*, home=None, freq: str = "W") -> dict:
+    """Realised (from feedback) and estimated (label-free) performance per time bucket."""
+    from engine.monitoring import estimated_performance, realised_performance
+
+    db = store(home=home)
+    calibration = None
+    with contextlib.suppress(ModelNotFoundError):  # no model yet: no label-free estimate
+        calibration = version_details(home=home)["metrics"].get("calibration_map")
+    log = db.predictions()
+    log = log[log["alias"] != "shadow"] if not log.empty else log
+    labelled = db.labelled_predictions()
+    labelled = labelled[labelled["alias"] != "shadow"] if not labelled.empty else labelled
+    realised = realised_performance(labelled, freq) if not labelled.empty else pd.DataFrame()
+    estimated = estimated_performance(log, calibration, freq) if not log.empty else pd.DataFrame()
+    return {"realised": _records(realised), "estimated": _records(estimated)}
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    if frame is None or frame.empty:
+        return []
+    out = frame.copy()
+    for c in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[c]):
+            out[c] = out[c].dt.strftime("%Y-%m-%d")
+    return json.loads(out.to_json(orient="records"))
+
+
+def check_alerts(*, home=None) -> list[dict]:
+    """Evaluate the alert rules; raise (deduplicated) alerts; retrain when the policy is auto.
+    -> the alerts raised by this check (new or already open)."""
+    from engine.errors import DataError
+    from engine.monitoring import alert_candidates
+
+    cfg = settings(home=home)
+    db = store(home=home)
+    try:
+        drift_result = drift(home=home)
+    except DataError:
+        drift_result = None
+    perf = performance(home=home)
+    since = None
+    log = audit_log(home=home)
+    if log:
+        since = pd.Timestamp(log[-1]["when"])
+    new_feedback = db.feedback_count(since=since)
+    raised = []
+    for c in alert_candidates(drift_result, pd.DataFrame(perf["estimated"]).assign(bucket=lambda f: pd.to_datetime(f["bucket"])) if perf["estimated"] else None,
+                              pd.DataFrame(perf["realised"]).assign(bucket=lambda f: pd.to_datetime(f["bucket"])) if perf["realised"] else None,
+                              new_feedback, cfg):
+        alert, _ = db.raise_alert(c["kind"], c["key"], c["severity"], c["message"], c.get("details"))
+        raised.append(alert)
+    return raised
+
+
+def alerts(*, home=None, open_only: bool = False) -> list[dict]:
+    return store(home=home).alerts(open_only=open_only)
+
+
+def monitor(*, home=None) -> dict:
+    """Summary: volume, drift, performance, alerts, champion/challenger comparison."""
+    from engine.errors import DataError
+
+    db = store(home=home)
+    log = db.predictions()
+    volume = []
+    if not log.empty:
+        daily = log[log["alias"] != "shadow"].groupby(log["ts"].dt.floor("D")).size()
+        volume = [{"day": d.strftime("%Y-%m-%d"), "predictions": int(n)} for d, n in daily.items()]
+    try:
+        drift_result = drift(home=home)
+        drift_summary = {**drift_result["dataset"], "drifted_columns": [c["column"] for c in drift_result["columns"] if c["drifted"]], "source": drift_result["source"]}
+    except DataError as exc:
+        drift_summary = {"message": str(exc)}
+    return {
+        "volume": {"total": int((log["alias"] != "shadow").sum()) if not log.empty else 0, "feedback": db.feedback_count(), "daily": volume},
+        "drift": drift_summary,
+        "performance": performance(home=home),
+        "alerts": db.alerts(open_only=True),
+        "champion_challenger": compare(home=home),
+    }
+
+
+def compare(*, home=None) -> dict:
+    """Champion vs challenger on feedback, with a significance test."""
+    from engine.monitoring import compare_models
+
+    labelled = store(home=home).labelled_predictions()
+    if labelled.empty:
+        return {"verdict": "no feedback yet", "p_value": None}
+    return compare_models(labelled)
+
+
+def replay(data: str | Path | pd.DataFrame | None = None, *, home=None, baseline: str | Path | pd.DataFrame | None = None, weeks: int = 8, feedback_share: float = 0.7, feedback_delay_days: int = 14, seed: int = 0, now=None) -> dict:
+    """Replay a table through the champion with timestamps spread over the past ``weeks``, and
+    record delayed feedback, so a fresh install shows a monitoring history. With a
+    ``baseline`` table the first half of the window replays baseline rows (no drift yet)."""
+    from engine.errors import DataError
+
+    home = _home(home)
+    demo = home / "demo"
+    data = data if data is not None else demo / "current.csv"
+    if baseline is None and data == demo / "current.csv" and (demo / "companies.csv").is_file():
+        baseline = demo / "companies.csv"
+    model = load_model(home=home)
+    current, schema = load_dataset(data, model.schema)
+    rng = np.random.default_rng(seed)
+    end = pd.Timestamp(now) if now is not None else pd.Timestamp.now(tz="UTC")
+    start = end - pd.Timedelta(weeks=weeks)
+    span = (end - start).total_seconds()
+    if baseline is not None:
+        base, _ = load_dataset(baseline, schema)
+        base = base.sample(n=min(len(base), len(current)), random_state=seed)
+        frame = pd.concat([base, current], ignore_index=True)
+        offsets = np.r_[rng.uniform(0, 0.5, len(base)), rng.uniform(0.5, 1.0, len(current))]
+    else:
+        frame = current.reset_index(drop=True)
+        offsets = rng.uniform(0, 1, len(frame))
+    order = np.argsort(offsets)
+    frame, offsets = frame.iloc[order].reset_index(drop=True), offsets[order]
+    ts = (start + pd.to_timedelta(offsets * span, unit="s")).floor("ms")
+    scored = model.score(frame)
+    db = store(home=home)
+    feature_cols = [c for c in list(schema.segments) + schema.feature_names + ([schema.id] if schema.id else []) if c in frame.columns]
+    profiles = frame[feature_cols].astype(object).where(frame[feature_cols].notna(), None).to_dict("records")
+    rows = []
+    for i, profile in enumerate(profiles):
+        rows.append(
+            {
+                "ts": ts[i].to_pydatetime(),
+                "model_version": model.version,
+                "alias": "champion",
+                "company_id": _company_id(profile),
+                "profile": profile,
+                "outputs": {"segment": scored["segment"].iat[i], "anomaly_count": int(scored["anomaly_count"].iat[i])},
+                "probability": float(scored["probability"].iat[i]) if "probability" in scored else None,
+                "segment": scored["segment"].iat[i],
+                "source": "replay",
+            }
+        )
+    ids = db.log_predictions(rows)
+    n_feedback = 0
+    target = schema.target.column if schema.target else None
+    if target and target in frame.columns:
+        fb_ts = ts + pd.Timedelta(days=feedback_delay_days)
+        chosen = (rng.random(len(frame)) < feedback_share) & (fb_ts <= end) & frame[target].notna().to_numpy()
+        feedback = [{"prediction_id": ids[i], "company_id": None, "outcome": int(frame[target].iat[i]), "ts": fb_ts[i].to_pydatetime()} for i in np.flatnonzero(chosen)]
+        n_feedback = db.add_feedback(feedback) if feedback else 0
+    if not rows:
+        raise DataError("replay: the table has no rows.")
+    raised = check_alerts(home=home)
+    return {"predictions": len(rows), "feedback": n_feedback, "from": str(start), "to": str(end), "alerts": raised}

@@ -430,8 +430,8 @@ def _population(rng: np.random.Generator, n: int, first_id: int, shifted: bool):
     scores = np.round(np.clip(raw_scores, 0, 5), 1)
     metrics = _metrics(rng, scores, industry, size, region, region_shares)
     if shifted:
-        # Applied after the metrics: no metric depends on technology, and CAC shifts before the
-        # outcome is drawn, so P(outcome | features) is unchanged (pure covariate shift).
+        # No metric depends on technology, so its shift touches nothing else. CAC shifts before
+        # the outcome is drawn, so P(outcome | features) is unchanged (pure covariate shift).
         tech = SCORES.index("technology")
         scores[:, tech] = np.round(np.clip(scores[:, tech] + TECHNOLOGY_SHIFT, 0, 5), 1)
         lo, hi = METRIC_CLIP["customer_acquisition_cost"]
@@ -511,13 +511,15 @@ def _driver_values(complete: pd.DataFrame) -> pd.DataFrame:
 def _standardization(complete: pd.DataFrame) -> dict[str, dict[str, float]]:
     """Reference mean/sd of each driver; both periods use these, so the true model is fixed."""
     values = _driver_values(complete)
-    return {
-        c: {"mean": float(values[c].mean()), "sd": float(values[c].std() or 1.0)} for c in values
-    }
+    sd = values.std().where(lambda v: v > 0, 1.0).fillna(1.0)  # guard tiny populations
+    return {c: {"mean": float(values[c].mean()), "sd": float(sd[c])} for c in values}
 
 
 def true_logit(complete: pd.DataFrame, standardization: dict) -> np.ndarray:
-    """The outcome's true log-odds (without noise) from complete feature values."""
+    """The outcome's true log-odds (before noise) from complete driver values.
+
+    ``standardization`` is ``truth["outcome_standardization"]``.
+    """
     values = _driver_values(complete)
     logit = np.full(len(values), OUTCOME_INTERCEPT)
     for name, coef in OUTCOME_COEFFICIENTS.items():

@@ -15,16 +15,19 @@ BANDS = ((10, "significantly below"), (25, "below"), (75, "average"), (90, "abov
 
 
 def rank_on_grid(grid: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Raw (not direction-aware) percentile rank 0-100 of ``values`` on a sorted percentile grid."""
-    lo = np.searchsorted(grid, values, side="left")
-    hi = np.searchsorted(grid, values, side="right")
-    inner = np.clip(lo, 1, len(grid) - 1)
-    left, right = grid[inner - 1], grid[inner]
+    """Raw (not direction-aware) percentile ranks 0-100 of ``values`` (m,) on sorted percentile
+    grids: one grid (101,) shared by all values, or one grid per value (m, 101)."""
+    below = (grid < values[:, None]).sum(axis=-1)  # grid points strictly below the value
+    at_or_below = (grid <= values[:, None]).sum(axis=-1)
+    n = grid.shape[-1]
+    inner = np.clip(below, 1, n - 1)
+    grid = np.broadcast_to(grid, (len(values), n))
+    rows = np.arange(len(values))
+    left, right = grid[rows, inner - 1], grid[rows, inner]
     width = np.where(right > left, right - left, 1.0)
     between = (inner - 1) + np.clip((values - left) / width, 0.0, 1.0)
-    rank = np.where(hi > lo, (lo + hi - 1) / 2.0, between)
-    rank = np.where((hi == 0), 0.0, rank)
-    rank = np.where((lo == len(grid)), 100.0, rank)
+    rank = np.where(at_or_below > below, (below + at_or_below - 1) / 2.0, between)
+    rank = np.where(at_or_below == 0, 0.0, np.where(below == n, n - 1.0, rank))
     return rank * (GRID[1] - GRID[0])
 
 
@@ -34,15 +37,15 @@ def percentile_ranks(stats: PeerStats, X: np.ndarray, groups: np.ndarray, signs:
     ``signs`` per feature: +1 higher is better, -1 lower is better (rank flipped), 0 neither.
     """
     ranks = np.full(X.shape, np.nan)
-    for f in range(X.shape[1]):
-        for g in np.unique(groups[:, f]):
-            rows = np.flatnonzero(groups[:, f] == g)
-            grid = stats.grid_[g, f]
-            if np.isnan(grid).any():
-                continue
-            values = X[rows, f]
-            r = rank_on_grid(grid, np.nan_to_num(values))
-            ranks[rows, f] = np.where(np.isnan(values), np.nan, r)
+    if len(X) == 1:  # one profile: every feature's grid at once
+        f = np.arange(X.shape[1])
+        ranks[0] = rank_on_grid(stats.grid_[groups[0], f], np.nan_to_num(X[0]))
+    else:
+        for f in range(X.shape[1]):
+            for g in np.unique(groups[:, f]):
+                rows = np.flatnonzero(groups[:, f] == g)
+                ranks[rows, f] = rank_on_grid(stats.grid_[g, f], np.nan_to_num(X[rows, f]))
+    ranks[np.isnan(X) | np.isnan(ranks)] = np.nan
     return np.where(signs < 0, 100.0 - ranks, ranks)
 
 

@@ -73,8 +73,15 @@ class Schema:
         return Schema(self.name, self.features, self.id, self.target, self.segments, merged)
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d["segment_values"] = {k: list(v) for k, v in self.segment_values.items()}
+        """The TOML shape (what ``parse_schema`` reads), with the known segment values."""
+        d = {"name": self.name, "features": [asdict(f) for f in self.features]}
+        if self.id:
+            d["id"] = self.id
+        if self.target:
+            d["target"] = asdict(self.target)
+        if self.segments:
+            values = {k: list(v) for k, v in self.segment_values.items()}
+            d["segments"] = {"columns": list(self.segments), "values": values}
         return d
 
     @classmethod
@@ -184,12 +191,10 @@ def parse_schema(raw: dict, source: str = "schema") -> Schema:
         if not all(isinstance(c, str) for c in cols):
             raise SchemaError(f"{source}: [segments] 'columns' should be a list of column names, got {cols!r}.")
         segments = tuple(cols)
-        declared = rs.get("values", raw.get("segment_values", {})) or {}
+        declared = rs.get("values") or {}
         if not isinstance(declared, dict):
             raise SchemaError(f"{source}: [segments] 'values' should be a table of lists, got {declared!r}.")
         segment_values = {k: tuple(str(x) for x in v) for k, v in declared.items()}
-    elif raw.get("segment_values"):
-        segment_values = {k: tuple(v) for k, v in raw["segment_values"].items()}
 
     names = [f.name for f in features]
     for col in segments:

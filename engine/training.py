@@ -166,6 +166,7 @@ def _fit_outcome(df, schema, y, seed, search, budget_s, report):
         "holdout": evaluation.classification_metrics(y[held], p_held),
         "curves": evaluation.curves(y[held], p_held),
         "holdout_ids": _holdout_ids(frame.loc[held], schema),
+        "calibration_map": _calibration_map(p_held, y[held]),
         "train_rows": int((~held).sum()),
     }
     if searched:
@@ -175,6 +176,15 @@ def _fit_outcome(df, schema, y, seed, search, budget_s, report):
     explanations = _global_shap(model, frame.loc[~held], seed)
     params = {k: getattr(model, k) for k in DEFAULTS}
     return model, metrics, explanations, params
+
+
+def _calibration_map(p: np.ndarray, y: np.ndarray) -> dict:
+    """Isotonic map raw -> calibrated probability, fitted on held-out rows (for monitoring's
+    label-free performance estimate; scale_pos_weight leaves raw probabilities uncalibrated)."""
+    from sklearn.isotonic import IsotonicRegression
+
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(p, y)
+    return {"x": iso.X_thresholds_.tolist(), "y": iso.y_thresholds_.tolist()}
 
 
 def _holdout_ids(frame: pd.DataFrame, schema: Schema) -> list | None:

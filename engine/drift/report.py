@@ -117,7 +117,9 @@ def drift_report(
     selected = _select_columns(reference, current, columns)
     chosen = _choose_tests(reference, tests or {}, thresholds or {})
     rows = sample_rows(len(current), current_sample_size, seed)
-    results = [_column_drift(reference, current[name], rows, *chosen[name]) for name in selected]
+    results = [
+        _column_drift(reference, name, current[name], rows, *chosen[name]) for name in selected
+    ]
     n_drifted = sum(item.drifted for item in results)
     share = n_drifted / len(results)
     return DriftReport(
@@ -210,12 +212,12 @@ def _check_known(reference: ReferenceProfile, names: list[str], option: str) -> 
 
 def _column_drift(
     reference: ReferenceProfile,
+    name: str,
     series: pd.Series,
     rows: np.ndarray | None,
     test: DriftTest,
     threshold: float,
 ) -> ColumnDrift:
-    name = str(series.name)
     if name in reference.numeric:
         data, n_current = _numeric_input(reference.numeric[name], series, rows)
         ref_col: NumericReference | CategoricalReference = reference.numeric[name]

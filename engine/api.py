@@ -368,7 +368,7 @@ def record_feedback(rows: list[dict] | pd.DataFrame | str | Path, *, home=None) 
     return store(home=home).add_feedback(clean)
 
 
-def drift(current: str | Path | pd.DataFrame | None = None, *, home=None, days: float | None = None, tests: dict | None = None, thresholds: dict | None = None, dataset_threshold: float | None = None, ref: str = "champion") -> dict:
+def drift(current: str | Path | pd.DataFrame | None = None, *, home=None, days: float | None = None, now=None, tests: dict | None = None, thresholds: dict | None = None, dataset_threshold: float | None = None, ref: str = "champion") -> dict:
     """Drift report of a table (or of the prediction log's last ``days``) against the
     version's reference profile, plus drift of the predicted probabilities."""
     from engine.drift import ReferenceProfile, drift_report, series_drift
@@ -381,7 +381,7 @@ def drift(current: str | Path | pd.DataFrame | None = None, *, home=None, days: 
     reference = ReferenceProfile.from_dict(details["reference"])
     cfg = settings(home=home)
     if current is None:
-        frame = logged_profiles(home=home, days=days or cfg["drift_window_days"])
+        frame = logged_profiles(home=home, days=days or cfg["drift_window_days"], now=now)
         if frame.empty:
             raise DataError("No predictions in the monitoring window yet; analyse some companies or upload a table.")
         probabilities = frame.pop("probability") if "probability" in frame else None
@@ -402,10 +402,12 @@ def drift(current: str | Path | pd.DataFrame | None = None, *, home=None, days: 
     return report
 
 
-def logged_profiles(*, home=None, days: float | None = None, start=None, end=None) -> pd.DataFrame:
-    """Profiles of the prediction log (served rows only, not shadow) as a table."""
+def logged_profiles(*, home=None, days: float | None = None, now=None, start=None, end=None) -> pd.DataFrame:
+    """Profiles of the prediction log (served rows only, not shadow) as a table; with ``days``,
+    the window of that many days up to ``now`` (default: the current time)."""
     if days is not None:
-        start = pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=days)
+        end = pd.Timestamp(now) if now is not None else pd.Timestamp.now(tz="UTC")
+        start = end - pd.Timedelta(days=days)
     log = store(home=home).predictions(start=start, end=end)
     if log.empty:
         return pd.DataFrame()
@@ -442,7 +444,7 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return json.loads(out.to_json(orient="records"))
 
 
-def check_alerts(*, home=None) -> list[dict]:
+def check_alerts(*, home=None, now=None) -> list[dict]:
     """Evaluate the alert rules; raise (deduplicated) alerts; retrain when the policy is auto.
     -> the alerts raised by this check (new or already open)."""
     from engine.errors import DataError
@@ -451,7 +453,7 @@ def check_alerts(*, home=None) -> list[dict]:
     cfg = settings(home=home)
     db = store(home=home)
     try:
-        drift_result = drift(home=home)
+        drift_result = drift(home=home, now=now)
     except DataError:
         drift_result = None
     perf = performance(home=home)
@@ -525,7 +527,11 @@ def replay(data: str | Path | pd.DataFrame | None = None, *, home=None, baseline
     start = end - pd.Timedelta(weeks=weeks)
     span = (end - start).total_seconds()
     if baseline is not None:
+        from engine.evaluation import holdout_mask
+
         base, _ = load_dataset(baseline, schema)
+        # Only rows the model never trained on, or realised accuracy would be flattered.
+        base = base[holdout_mask(base, schema.id, seed)]
         base = base.sample(n=min(len(base), len(current)), random_state=seed)
         frame = pd.concat([base, current], ignore_index=True)
         offsets = np.r_[rng.uniform(0, 0.5, len(base)), rng.uniform(0.5, 1.0, len(current))]
@@ -564,5 +570,5 @@ def replay(data: str | Path | pd.DataFrame | None = None, *, home=None, baseline
         n_feedback = db.add_feedback(feedback) if feedback else 0
     if not rows:
         raise DataError("replay: the table has no rows.")
-    raised = check_alerts(home=home)
+    raised = check_alerts(home=home, now=end)
     return {"predictions": len(rows), "feedback": n_feedback, "from": str(start), "to": str(end), "alerts": raised}

@@ -46,6 +46,25 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True)
     s.add_argument("--model", default="champion")
 
+    s = sub.add_parser("drift", parents=[common], help="drift report of a table (or the prediction log) vs the reference")
+    s.add_argument("--current", default=None, help="table to compare (default: the prediction log's recent window)")
+    s.add_argument("--days", type=float, default=None, help="prediction-log window in days")
+    s.add_argument("--test", action="append", default=[], metavar="COLUMN=TEST", help="pick a drift test for a column")
+    s.add_argument("--threshold", action="append", default=[], metavar="COLUMN=VALUE", help="pick a threshold for a column")
+
+    sub.add_parser("monitor", parents=[common], help="monitoring summary: volume, drift, performance, alerts")
+
+    s = sub.add_parser("feedback", parents=[common], help="record actual outcomes from a table")
+    s.add_argument("--data", required=True, help="CSV/Parquet with outcome and prediction_id or company_id")
+
+    s = sub.add_parser("replay", parents=[common], help="replay a table through analyze to build monitoring history")
+    s.add_argument("--data", default=None, help="table to replay (default: HOME/demo/current.csv)")
+    s.add_argument("--baseline", default=None, help="table replayed in the first half of the window")
+    s.add_argument("--weeks", type=int, default=8)
+    s.add_argument("--feedback-share", type=float, default=0.7)
+    s.add_argument("--feedback-delay-days", type=int, default=14)
+    s.add_argument("--seed", type=int, default=0)
+
     s = sub.add_parser("models", parents=[common], help="registry operations")
     msub = s.add_subparsers(dest="action", required=True)
     msub.add_parser("list", parents=[common])
@@ -98,6 +117,14 @@ def run(args: argparse.Namespace) -> int:
         out = Path(args.out)
         result.to_parquet(out, index=False) if out.suffix == ".parquet" else result.to_csv(out, index=False)
         _print({"rows": len(result), "out": str(out), "model_version": model.version})
+    elif args.command == "drift":
+        _print(api.drift(args.current, home=args.home, days=args.days, tests=_pairs(args.test, str), thresholds=_pairs(args.threshold, float)))
+    elif args.command == "monitor":
+        _print(api.monitor(home=args.home))
+    elif args.command == "feedback":
+        _print({"recorded": api.record_feedback(args.data, home=args.home)})
+    elif args.command == "replay":
+        _print(api.replay(args.data, home=args.home, baseline=args.baseline, weeks=args.weeks, feedback_share=args.feedback_share, feedback_delay_days=args.feedback_delay_days, seed=args.seed))
     elif args.command == "models":
         if args.action == "list":
             _print({"aliases": _aliases(args.home), "versions": api.models(home=args.home)})
@@ -106,6 +133,19 @@ def run(args: argparse.Namespace) -> int:
         elif args.action == "rollback":
             _print(api.rollback(home=args.home, reason=args.reason))
     return 0
+
+
+def _pairs(items: list[str], cast) -> dict | None:
+    out = {}
+    for item in items:
+        column, sep, value = item.partition("=")
+        if not sep:
+            raise DataError(f"'{item}' should look like COLUMN=VALUE.")
+        try:
+            out[column] = cast(value)
+        except ValueError:
+            raise DataError(f"'{item}': the value should be a {cast.__name__}.") from None
+    return out or None
 
 
 def _aliases(home) -> dict:

@@ -65,13 +65,18 @@ def _now() -> datetime:
 
 
 def _to_utc(value: Any) -> datetime | None:
-    """A datetime, date, pandas Timestamp or ISO string as an aware UTC datetime (naive = UTC)."""
-    if value is None or value is pd.NaT:
+    """A datetime, date, pandas Timestamp or ISO string as an aware UTC datetime (naive = UTC).
+
+    Missing values (None, NaN, NaT: blank cells of an uploaded table) give None.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    if not isinstance(value, datetime):
+    if not isinstance(value, datetime) or value is pd.NaT:
         if not isinstance(value, str | date | np.datetime64):
             raise ValueError(f"expected a datetime, got {type(value).__name__} {value!r}")
         value = pd.Timestamp(value)
+        if value is pd.NaT:
+            return None
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

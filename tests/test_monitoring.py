@@ -1,0 +1,122 @@
+"""Monitoring through the facade: replay history, drift on the planted shift, performance
+over time, alerts, champion/challenger routing and comparison."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine import api
+from engine.cli import main as cli
+from engine.monitoring import compare_models, estimated_performance, route
+
+
+@pytest.fixture(scope="module")
+def replayed(tmp_path_factory):
+    home = tmp_path_factory.mktemp("monitor-home")
+    paths = api.demo_data(home / "demo", companies=2000, seed=3)
+    api.train(paths["companies"], paths["schema"], home=home, seed=0)
+    summary = api.replay(home=home, now="2026-11-01T00:00:00Z")
+    return home, paths, summary
+
+
+def test_replay_gives_history_and_a_drift_alert(replayed):
+    home, _, summary = replayed
+    assert summary["predictions"] > 1000
+    assert summary["feedback"] > 100
+    kinds = {a["kind"] for a in api.alerts(home=home, open_only=True)}
+    assert kinds & {"data_drift", "column_drift"}, kinds
+    monitor = api.monitor(home=home)
+    assert monitor["volume"]["total"] == summary["predictions"]
+    assert len(monitor["volume"]["daily"]) > 20
+
+
+def test_planted_shifted_columns_are_flagged(replayed):
+    home, paths, _ = replayed
+    truth = json.loads((home / "demo" / "truth" / "truth.json").read_text())
+    report = api.drift(paths["current"], home=home)
+    flagged = {c["column"] for c in report["columns"] if c["drifted"]}
+    assert set(truth["shifted_columns"]) <= flagged
+    assert len(flagged - set(truth["shifted_columns"])) <= 1
+
+
+def test_alerts_are_deduplicated(replayed):
+    home, _, _ = replayed
+    before = api.alerts(home=home)
+    api.check_alerts(home=home)
+    api.check_alerts(home=home)
+    assert len(api.alerts(home=home)) == len(before)
+
+
+def test_realised_and_estimated_performance_are_close(replayed):
+    home, _, _ = replayed
+    perf = api.performance(home=home)
+    realised = pd.DataFrame(perf["realised"])
+    estimated = pd.DataFrame(perf["estimated"])
+    assert len(realised) >= 3 and len(estimated) >= 6
+    both = realised.merge(estimated, on="bucket", suffixes=("_r", "_e"))
+    both = both[both["n_r"] > 100]
+    # Label-free estimates from calibrated probabilities track the realised accuracy.
+    assert (both["accuracy_r"] - both["accuracy_e"]).abs().mean() < 0.08
+
+
+def test_estimated_performance_is_exact_for_calibrated_certainty():
+    ts = pd.to_datetime(["2026-01-05"] * 4, utc=True)
+    frame = pd.DataFrame({"ts": ts, "probability": [0.0, 0.0, 1.0, 1.0]})
+    est = estimated_performance(frame, None)
+    assert est["accuracy"].iloc[0] == pytest.approx(1.0)
+    assert est["roc_auc"].iloc[0] == pytest.approx(1.0)
+
+
+def test_routing_is_stable_and_respects_share():
+    ids = [str(i) for i in range(20_000)]
+    first = [route(i, 0.2) for i in ids]
+    assert first == [route(i, 0.2) for i in ids]
+    assert np.mean([a == "challenger" for a in first]) == pytest.approx(0.2, abs=0.02)
+    assert {route(i, 0.0) for i in ids[:100]} == {"champion"}
+
+
+@pytest.mark.parametrize(
+    ("champion_acc", "challenger_acc", "verdict"),
+    [(0.70, 0.90, "challenger is better"), (0.90, 0.70, "champion is better"), (0.80, 0.80, "no significant difference")],
+)
+def test_comparison_verdict(champion_acc, challenger_acc, verdict):
+    rows = []
+    for alias, acc in (("champion", champion_acc), ("challenger", challenger_acc)):
+        n_right = int(acc * 500)
+        rows += [{"alias": alias, "probability": 0.9, "outcome": 1}] * n_right
+        rows += [{"alias": alias, "probability": 0.9, "outcome": 0}] * (500 - n_right)
+    result = compare_models(pd.DataFrame(rows))
+    assert result["verdict"] == verdict
+    assert (result["p_value"] < 0.05) == (verdict != "no significant difference")
+
+
+def test_feedback_from_file_and_bad_rows(replayed, tmp_path, capsys):
+    home, _, _ = replayed
+    work = tmp_path / "home"
+    shutil.copytree(home, work)
+    before = api.store(home=work).feedback_count()
+    good = tmp_path / "fb.csv"
+    pd.DataFrame({"company_id": ["1", "2"], "outcome": [1, 0]}).to_csv(good, index=False)
+    assert cli(["feedback", "--home", str(work), "--data", str(good)]) == 0
+    assert api.store(home=work).feedback_count() == before + 2
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"company_id": ["1"], "outcome": [7]}).to_csv(bad, index=False)
+    assert cli(["feedback", "--home", str(work), "--data", str(bad)]) == 2
+    assert "outcome" in capsys.readouterr().err
+    assert api.store(home=work).feedback_count() == before + 2
+
+
+def test_cli_drift_and_monitor_print_json(replayed, capsys):
+    home, paths, _ = replayed
+    assert cli(["drift", "--home", str(home), "--current", paths["current"]]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert {"dataset", "columns"} <= set(report)
+    assert all({"test", "statistic", "threshold", "drifted"} <= set(c) for c in report["columns"])
+    assert cli(["monitor", "--home", str(home)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert {"volume", "drift", "performance", "alerts"} <= set(summary)

@@ -65,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--feedback-delay-days", type=int, default=14)
     s.add_argument("--seed", type=int, default=0)
 
+    s = sub.add_parser("serve", parents=[common], help="HTTP API over the engine (FastAPI under uvicorn)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=int, default=1, help="worker processes; each loads the champion")
+    s.add_argument("--no-access-log", action="store_true", help="do not log every request")
+
     s = sub.add_parser("models", parents=[common], help="registry operations")
     msub = s.add_subparsers(dest="action", required=True)
     msub.add_parser("list", parents=[common])
@@ -125,6 +131,10 @@ def run(args: argparse.Namespace) -> int:
         _print({"recorded": api.record_feedback(args.data, home=args.home)})
     elif args.command == "replay":
         _print(api.replay(args.data, home=args.home, baseline=args.baseline, weeks=args.weeks, feedback_share=args.feedback_share, feedback_delay_days=args.feedback_delay_days, seed=args.seed))
+    elif args.command == "serve":
+        from engine.server import serve
+
+        serve(args.home, host=args.host, port=args.port, workers=args.workers, access_log=not args.no_access_log)
     elif args.command == "models":
         if args.action == "list":
             _print({"aliases": _aliases(args.home), "versions": api.models(home=args.home)})

@@ -17,8 +17,12 @@ BANDS = ((10, "significantly below"), (25, "below"), (75, "average"), (90, "abov
 def rank_on_grid(grid: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Raw (not direction-aware) percentile ranks 0-100 of ``values`` (m,) on sorted percentile
     grids: one grid (101,) shared by all values, or one grid per value (m, 101)."""
-    below = (grid < values[:, None]).sum(axis=-1)  # grid points strictly below the value
-    at_or_below = (grid <= values[:, None]).sum(axis=-1)
+    if grid.ndim == 1:  # one shared grid: binary search
+        below = np.searchsorted(grid, values, side="left")
+        at_or_below = np.searchsorted(grid, values, side="right")
+    else:
+        below = (grid < values[:, None]).sum(axis=-1)  # grid points strictly below the value
+        at_or_below = (grid <= values[:, None]).sum(axis=-1)
     n = grid.shape[-1]
     inner = np.clip(below, 1, n - 1)
     grid = np.broadcast_to(grid, (len(values), n))
@@ -42,9 +46,10 @@ def percentile_ranks(stats: PeerStats, X: np.ndarray, groups: np.ndarray, signs:
         ranks[0] = rank_on_grid(stats.grid_[groups[0], f], np.nan_to_num(X[0]))
     else:
         for f in range(X.shape[1]):
-            for g in np.unique(groups[:, f]):
-                rows = np.flatnonzero(groups[:, f] == g)
-                ranks[rows, f] = rank_on_grid(stats.grid_[g, f], np.nan_to_num(X[rows, f]))
+            order = np.argsort(groups[:, f], kind="stable")
+            bounds = np.flatnonzero(np.diff(groups[order, f])) + 1
+            for rows in np.split(order, bounds):
+                ranks[rows, f] = rank_on_grid(stats.grid_[groups[rows[0], f], f], np.nan_to_num(X[rows, f]))
     ranks[np.isnan(X) | np.isnan(ranks)] = np.nan
     return np.where(signs < 0, 100.0 - ranks, ranks)
 

@@ -1,0 +1,211 @@
+"""Pure functions: data -> plotly figure. No Streamlit, no engine calls."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+# One colour per segment id, the same on every page.
+SEGMENT_COLOURS = [
+    "#2563eb", "#f97316", "#16a34a", "#dc2626", "#9333ea",
+    "#0891b2", "#ca8a04", "#db2777", "#4b5563", "#65a30d",
+]
+COMPANY = "#111827"
+PEERS = "#94a3b8"
+REFERENCE = "#64748b"
+CURRENT = "#f97316"
+SEVERITY_COLOURS = {"high": "#dc2626", "medium": "#f97316", "low": "#ca8a04"}
+LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "template": "plotly_white"}
+
+
+def segment_colour(segment_id) -> str:
+    return SEGMENT_COLOURS[int(segment_id) % len(SEGMENT_COLOURS)]
+
+
+def _fig(fig: go.Figure, title: str | None = None, height: int | None = None) -> go.Figure:
+    fig.update_layout(**LAYOUT, title=title, height=height)
+    return fig
+
+
+def plot_radar(axes: list[str], series: dict[str, list[float]], colours: dict[str, str] | None = None, title=None) -> go.Figure:
+    """series: name -> values along ``axes`` (same order)."""
+    fig = go.Figure()
+    for name, values in series.items():
+        colour = (colours or {}).get(name)
+        fig.add_trace(go.Scatterpolar(r=list(values) + [values[0]], theta=axes + [axes[0]], name=name,
+                                      line={"color": colour} if colour else None, fill="toself", opacity=0.55))
+    fig.update_layout(polar={"radialaxis": {"visible": True}}, legend={"orientation": "h"})
+    return _fig(fig, title, 420)
+
+
+def plot_percentile_bullets(rows: list[dict], fmt=None) -> go.Figure:
+    """rows: percentile rows (label, value, p10..p90, rank). One small bullet per feature:
+    p10–p90 band, p25–p75 band, the peer median and the company's value."""
+    n = max(len(rows), 1)
+    titles = [f"{r.get('label', r['feature'])} · rank {r['rank']:.0f}" for r in rows]
+    fig = make_subplots(rows=n, cols=1, subplot_titles=titles, vertical_spacing=min(0.5 / n, 0.08))
+    for i, r in enumerate(rows, start=1):
+        text = fmt(r) if fmt else f"{r['value']:,.4g}"
+        fig.add_trace(go.Bar(x=[r["p90"] - r["p10"]], base=[r["p10"]], y=[""], orientation="h", marker_color="#e2e8f0",
+                             name="p10–p90", showlegend=i == 1, hovertemplate="p10 %{base:,.4g} – p90 %{x:,.4g}<extra></extra>"), row=i, col=1)
+        fig.add_trace(go.Bar(x=[r["p75"] - r["p25"]], base=[r["p25"]], y=[""], orientation="h", marker_color="#93c5fd", width=0.5,
+                             name="p25–p75", showlegend=i == 1, hoverinfo="skip"), row=i, col=1)
+        fig.add_trace(go.Scatter(x=[r["p50"]], y=[""], mode="markers", marker={"symbol": "line-ns", "size": 18, "line": {"width": 3, "color": REFERENCE}},
+                                 name="peer median", showlegend=i == 1), row=i, col=1)
+        fig.add_trace(go.Scatter(x=[r["value"]], y=[""], mode="markers+text", marker={"symbol": "diamond", "size": 13, "color": COMPANY},
+                                 text=[text], textposition="top center", name="this company", showlegend=i == 1), row=i, col=1)
+    fig.update_layout(barmode="overlay", legend={"orientation": "h", "y": -0.02, "yanchor": "top"})
+    fig.update_annotations(font_size=12)
+    return _fig(fig, None, 90 * n + 60)
+
+
+def plot_waterfall(base_value: float, contributions: list[dict], labels: dict | None = None, top: int = 10, title=None) -> go.Figure:
+    """SHAP waterfall on the log-odds scale: base value + contributions = model margin."""
+    contributions = sorted(contributions, key=lambda c: -abs(c["contribution"]))
+    shown, rest = contributions[:top], contributions[top:]
+    names = [(labels or {}).get(c["feature"], c["feature"]) for c in shown]
+    values = [c["contribution"] for c in shown]
+    if rest:
+        names.append(f"{len(rest)} other features")
+        values.append(sum(c["contribution"] for c in rest))
+    margin = base_value + sum(c["contribution"] for c in contributions)
+    fig = go.Figure(go.Waterfall(
+        orientation="h",
+        y=["base value"] + names + ["model output"],
+        x=[base_value] + values + [margin],
+        measure=["absolute"] + ["relative"] * len(values) + ["total"],
+        increasing={"marker": {"color": "#16a34a"}}, decreasing={"marker": {"color": "#dc2626"}},
+        totals={"marker": {"color": "#2563eb"}},
+        text=[f"{v:+.2f}" for v in [base_value] + values + [margin]],
+    ))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title="log-odds (SHAP)")
+    return _fig(fig, title, 80 + 32 * (len(names) + 2))
+
+
+def plot_distribution(values: pd.Series, title=None, marker: float | None = None, marker_name="this company") -> go.Figure:
+    """Histogram with a box above it; optional vertical marker."""
+    fig = make_subplots(rows=2, cols=1, row_heights=[0.2, 0.8], shared_xaxes=True, vertical_spacing=0.02)
+    fig.add_trace(go.Box(x=values, name="", marker_color=SEGMENT_COLOURS[0], boxpoints=False, showlegend=False), row=1, col=1)
+    fig.add_trace(go.Histogram(x=values, marker_color=SEGMENT_COLOURS[0], opacity=0.8, showlegend=False, nbinsx=40), row=2, col=1)
+    if marker is not None:
+        fig.add_vline(x=marker, line_color=COMPANY, line_dash="dash", annotation_text=marker_name)
+    return _fig(fig, title, 380)
+
+
+def plot_series(frame: pd.DataFrame, title=None, window: int = 12) -> go.Figure:
+    """frame: month, value (one series) -> line with a rolling trend."""
+    frame = frame.sort_values("month")
+    trend = frame["value"].rolling(window, min_periods=max(2, window // 2), center=True).mean()
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=frame["month"], y=frame["value"], name="monthly", line={"color": SEGMENT_COLOURS[0]}))
+    fig.add_trace(go.Scatter(x=frame["month"], y=trend, name=f"{window}-month trend", line={"color": COMPANY, "width": 3}))
+    fig.update_layout(legend={"orientation": "h"})
+    return _fig(fig, title, 360)
+
+
+def plot_seasonality(frame: pd.DataFrame, title=None) -> go.Figure:
+    """Average deviation from the 12-month trend per calendar month."""
+    frame = frame.sort_values("month").copy()
+    trend = frame["value"].rolling(12, min_periods=6, center=True).mean()
+    frame["deviation"] = frame["value"] - trend
+    frame["calendar_month"] = pd.to_datetime(frame["month"]).dt.month
+    season = frame.groupby("calendar_month")["deviation"].mean().reindex(range(1, 13))
+    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    fig = go.Figure(go.Bar(x=months, y=season.to_numpy(), marker_color=[SEGMENT_COLOURS[2] if v >= 0 else SEGMENT_COLOURS[3] for v in season.fillna(0)]))
+    return _fig(fig, title, 300)
+
+
+def plot_projection(x, y, segment_ids, names: dict[int, str], title=None) -> go.Figure:
+    frame = pd.DataFrame({"x": x, "y": y, "segment": segment_ids})
+    fig = go.Figure()
+    for sid, g in frame.groupby("segment"):
+        fig.add_trace(go.Scattergl(x=g["x"], y=g["y"], mode="markers", name=names.get(int(sid), str(sid)),
+                                   marker={"color": segment_colour(sid), "size": 5, "opacity": 0.7}))
+    fig.update_layout(legend={"orientation": "h", "y": -0.1}, xaxis_title="PC 1", yaxis_title="PC 2")
+    return _fig(fig, title, 520)
+
+
+def plot_segment_bars(segments: list[dict], key: str, title=None, percent=False) -> go.Figure:
+    fig = go.Figure(go.Bar(x=[s["name"] for s in segments], y=[s[key] for s in segments],
+                           marker_color=[segment_colour(s["id"]) for s in segments],
+                           text=[f"{s[key]:.0%}" if percent else f"{s[key]:,}" for s in segments], textposition="outside"))
+    if percent:
+        fig.update_yaxes(tickformat=".0%")
+    fig.update_xaxes(tickangle=-20)
+    return _fig(fig, title, 380)
+
+
+def plot_confusion(matrix: list[list[int]], labels=("negative", "positive"), title=None) -> go.Figure:
+    m = np.asarray(matrix)
+    fig = go.Figure(go.Heatmap(z=m, x=[f"predicted {label}" for label in labels], y=[f"actual {label}" for label in labels],
+                               colorscale="Blues", text=[[f"{v:,}" for v in row] for row in m], texttemplate="%{text}", showscale=False))
+    fig.update_yaxes(autorange="reversed")
+    return _fig(fig, title, 320)
+
+
+def plot_curve(x, y, x_title: str, y_title: str, title=None, diagonal=False) -> go.Figure:
+    fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", line={"color": SEGMENT_COLOURS[0], "width": 3}, showlegend=False))
+    if diagonal:
+        fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dash", "color": PEERS}, showlegend=False))
+    fig.update_xaxes(title=x_title, range=[0, 1])
+    fig.update_yaxes(title=y_title, range=[0, 1.02])
+    return _fig(fig, title, 340)
+
+
+def plot_importance(rows: list[dict], labels: dict | None = None, title=None) -> go.Figure:
+    rows = sorted(rows, key=lambda r: r["mean_abs_shap"])
+    fig = go.Figure(go.Bar(x=[r["mean_abs_shap"] for r in rows], y=[(labels or {}).get(r["feature"], r["feature"]) for r in rows],
+                           orientation="h", marker_color=SEGMENT_COLOURS[0]))
+    fig.update_xaxes(title="mean |SHAP| (log-odds)")
+    return _fig(fig, title, 60 + 26 * len(rows))
+
+
+def plot_dependence(values, shap_values, feature: str, title=None) -> go.Figure:
+    fig = go.Figure(go.Scattergl(x=values, y=shap_values, mode="markers", marker={"color": shap_values, "colorscale": "RdBu", "size": 6, "opacity": 0.7}))
+    fig.update_xaxes(title=feature)
+    fig.update_yaxes(title="SHAP contribution (log-odds)")
+    return _fig(fig, title, 380)
+
+
+def plot_reference_vs_current(reference: pd.Series, current: pd.Series, title=None) -> go.Figure:
+    """Overlaid normalised distributions (numbers) or category shares (text)."""
+    fig = go.Figure()
+    if pd.api.types.is_numeric_dtype(reference) and pd.api.types.is_numeric_dtype(current):
+        for s, name, colour in ((reference, "reference", REFERENCE), (current, "current", CURRENT)):
+            fig.add_trace(go.Histogram(x=s.dropna(), name=name, histnorm="probability", opacity=0.6, marker_color=colour, nbinsx=40))
+        fig.update_layout(barmode="overlay")
+    else:
+        ref = reference.astype(str).value_counts(normalize=True)
+        cur = current.astype(str).value_counts(normalize=True)
+        cats = sorted(set(ref.index) | set(cur.index))
+        fig.add_trace(go.Bar(x=cats, y=ref.reindex(cats).fillna(0), name="reference", marker_color=REFERENCE))
+        fig.add_trace(go.Bar(x=cats, y=cur.reindex(cats).fillna(0), name="current", marker_color=CURRENT))
+        fig.update_yaxes(tickformat=".0%")
+    fig.update_layout(legend={"orientation": "h"})
+    return _fig(fig, title, 340)
+
+
+def plot_performance(realised: list[dict], estimated: list[dict], metric: str, threshold: float | None = None, title=None) -> go.Figure:
+    fig = go.Figure()
+    for rows, name, colour, dash in ((realised, "realised (feedback)", SEGMENT_COLOURS[0], None), (estimated, "estimated (no labels)", CURRENT, "dot")):
+        if rows:
+            fig.add_trace(go.Scatter(x=[r["bucket"] for r in rows], y=[r.get(metric) for r in rows], name=name, mode="lines+markers", line={"color": colour, "dash": dash}))
+    if threshold is not None:
+        fig.add_hline(y=threshold, line_dash="dash", line_color=SEVERITY_COLOURS["high"], annotation_text="alert threshold")
+    fig.update_layout(legend={"orientation": "h"})
+    return _fig(fig, title, 340)
+
+
+def plot_volume(daily: list[dict], title=None) -> go.Figure:
+    fig = go.Figure(go.Bar(x=[d["day"] for d in daily], y=[d["predictions"] for d in daily], marker_color=SEGMENT_COLOURS[0]))
+    return _fig(fig, title, 300)
+
+
+def plot_probability_gauge(probability: float, title=None) -> go.Figure:
+    fig = go.Figure(go.Indicator(mode="gauge+number", value=probability * 100, number={"suffix": "%"},
+                                 gauge={"axis": {"range": [0, 100]}, "bar": {"color": SEGMENT_COLOURS[0]},
+                                        "steps": [{"range": [0, 50], "color": "#f1f5f9"}, {"range": [50, 100], "color": "#dbeafe"}]}))
+    return _fig(fig, title, 240)

@@ -1,0 +1,172 @@
+"""What every page shares: the home, cached models and frames (keyed by version), admin
+checks, and showing engine errors as messages instead of tracebacks."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from engine import api
+from engine.errors import BenchError
+
+
+def home() -> Path:
+    return api.default_home()
+
+
+def aliases() -> dict:
+    """alias -> version, resolved on every run (cheap: reads manifests, no model load)."""
+    out = {}
+    for m in api.models(home=home()):
+        for a in m["aliases"]:
+            out[a] = m["version"]
+    return out
+
+
+def version(alias: str = "champion") -> str | None:
+    return aliases().get(alias)
+
+
+@st.cache_resource(show_spinner="Loading model…", max_entries=8)
+def _model(home_dir: str, version_id: str):
+    return api.load_model(version_id, home=home_dir)
+
+
+def model(alias: str = "champion"):
+    """The loaded model serving ``alias`` (loaded once per version), or None."""
+    v = version(alias)
+    return _model(str(home()), v) if v else None
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _details(home_dir: str, version_id: str) -> dict:
+    return api.version_details(version_id, home=home_dir)
+
+
+def details(version_id: str | None = None) -> dict:
+    return _details(str(home()), version_id or version("champion"))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _table(home_dir: str, version_id: str, name: str) -> pd.DataFrame | None:
+    return api.version_table(name, version_id, home=home_dir)
+
+
+def table(name: str, version_id: str | None = None) -> pd.DataFrame | None:
+    """'sample' or 'series' of a version (default: the champion)."""
+    return _table(str(home()), version_id or version("champion"), name)
+
+
+def schema_dict(version_id: str | None = None) -> dict:
+    return details(version_id)["manifest"]["schema"]
+
+
+def features(version_id: str | None = None) -> dict[str, dict]:
+    return {f["name"]: f for f in schema_dict(version_id)["features"]}
+
+
+def feature_label(name: str, version_id: str | None = None) -> str:
+    f = features(version_id).get(name)
+    return f["label"] if f else str(name).replace("_", " ").capitalize()
+
+
+@contextlib.contextmanager
+def user_errors():
+    """Show an engine error the user can fix as a message, never as a traceback."""
+    try:
+        yield
+    except BenchError as exc:
+        st.error(str(exc))
+    except (OSError, ValueError) as exc:  # bad files, unreadable tables
+        st.error(f"That did not work: {exc}")
+
+
+def error_text(exc: Exception) -> str:
+    return str(exc)
+
+
+# ----- admin ----------------------------------------------------------------------------------
+def admin_hash() -> str | None:
+    """The configured admin password hash (sha256 hex), or None for local mode."""
+    with contextlib.suppress(Exception):  # no secrets file is fine
+        value = st.secrets.get("admin_password_sha256")
+        if value:
+            return str(value).strip().lower()
+    value = os.environ.get("BENCHAI_ADMIN_PASSWORD_SHA256")
+    return value.strip().lower() if value else None
+
+
+def is_admin() -> bool:
+    expected = admin_hash()
+    return expected is None or bool(st.session_state.get("admin_ok"))
+
+
+def check_password(password: str) -> bool:
+    expected = admin_hash()
+    if expected is None:
+        return True
+    given = hashlib.sha256(password.encode()).hexdigest()
+    return hmac.compare_digest(given, expected)
+
+
+def actor() -> str:
+    return "admin" if admin_hash() else "local"
+
+
+def require_admin() -> bool:
+    """True when admin actions may run; otherwise explains how to unlock them."""
+    if is_admin():
+        return True
+    st.warning("This is an admin action. Enter the admin password in the sidebar to unlock it.")
+    return False
+
+
+def sidebar() -> None:
+    """Admin login (or the local-mode caption) and the serving version."""
+    with st.sidebar:
+        champion = version("champion")
+        challenger = version("challenger")
+        st.caption(f"Serving **{champion or '—'}**" + (f" · challenger {challenger}" if challenger else ""))
+        if admin_hash() is None:
+            st.caption("🔓 Local mode: no admin password is configured, admin actions are open.")
+        elif st.session_state.get("admin_ok"):
+            st.caption("🔐 Signed in as admin.")
+            if st.button("Sign out", key="admin_signout"):
+                st.session_state["admin_ok"] = False
+                st.rerun()
+        else:
+            password = st.text_input("Admin password", type="password", key="admin_password")
+            if password:
+                if check_password(password):
+                    st.session_state["admin_ok"] = True
+                    st.rerun()
+                else:
+                    st.error("Wrong admin password.")
+
+
+def clear_caches() -> None:
+    """After retrain/promote/rollback the aliases move; frames are keyed by version anyway."""
+    _details.clear()
+    _table.clear()
+
+
+# ----- monitoring snapshots (short-lived: the prediction log keeps growing) -------------------
+@st.cache_data(ttl=30, show_spinner=False)
+def drift_snapshot(home_dir: str, days: float, version_id: str) -> tuple[dict, pd.DataFrame]:
+    return api.drift(home=home_dir, days=days), api.logged_profiles(home=home_dir, days=days)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def performance_snapshot(home_dir: str, version_id: str) -> dict:
+    return api.performance(home=home_dir)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def volume_snapshot(home_dir: str, version_id: str) -> dict:
+    return api.monitor(home=home_dir)["volume"]

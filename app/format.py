@@ -1,0 +1,60 @@
+"""Numbers formatted for people: percent, currency, thousands separators."""
+
+from __future__ import annotations
+
+import math
+
+
+def is_missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def number(value, digits: int = 2) -> str:
+    """1234567.891 -> '1,234,567.89'; whole numbers lose their decimals."""
+    if is_missing(value):
+        return "—"
+    value = float(value)
+    if value.is_integer() and abs(value) >= 1:
+        return f"{value:,.0f}"
+    return f"{value:,.{digits}f}"
+
+
+def percent(value, digits: int = 1) -> str:
+    """A share 0..1 -> '12.3%'."""
+    return "—" if is_missing(value) else f"{float(value) * 100:.{digits}f}%"
+
+
+def currency(value, symbol: str = "$") -> str:
+    if is_missing(value):
+        return "—"
+    value = float(value)
+    sign = "-" if value < 0 else ""
+    return f"{sign}{symbol}{abs(value):,.0f}"
+
+
+def rank(value) -> str:
+    """A percentile rank 0..100 -> '73rd percentile'."""
+    if is_missing(value):
+        return "—"
+    n = int(round(float(value)))
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix} percentile"
+
+
+def value(feature: dict | None, x) -> str:
+    """Format a feature's value by its unit (schema feature dict: unit, kind)."""
+    if is_missing(x):
+        return "—"
+    unit = (feature or {}).get("unit")
+    if unit == "USD":
+        return currency(x)
+    if unit == "ratio":
+        return percent(x)
+    if (feature or {}).get("kind") == "score":
+        return f"{float(x):.1f}"
+    return number(x)
+
+
+def label(name: str) -> str:
+    """snake_case -> 'Snake case'."""
+    return str(name).replace("_", " ").capitalize()

@@ -1,0 +1,49 @@
+"""Model & explanations: cross-validated and held-out metrics, curves, global SHAP."""
+
+import pandas as pd
+import streamlit as st
+
+from app import charts, common
+
+st.title("Model & explanations")
+d = common.details()
+metrics, expl = d["metrics"], d["explanations"]
+labels = {n: f["label"] for n, f in common.features().items()}
+if "holdout" not in metrics:
+    st.info("This version has no outcome model (its schema has no target), so there is nothing to evaluate.")
+    st.stop()
+
+st.caption(f"Version {d['manifest']['version']} · trained on {metrics.get('train_rows', 0):,} rows · held out {metrics['holdout'].get('n', 0):,} rows.")
+names = ["accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "brier"]
+table = pd.DataFrame({
+    "Metric": [n.replace("_", " ").upper() if "auc" in n else n.capitalize() for n in names],
+    "Cross-validated": [f"{metrics['cv'][n]:.3f} ± {metrics['cv'].get(n + '_std', 0):.3f}" for n in names],
+    "Held-out": [f"{metrics['holdout'][n]:.3f}" for n in names],
+})
+m = st.columns(4)
+m[0].metric("Held-out ROC AUC", f"{metrics['holdout']['roc_auc']:.3f}")
+m[1].metric("Held-out accuracy", f"{metrics['holdout']['accuracy']:.1%}")
+m[2].metric("Held-out F1", f"{metrics['holdout']['f1']:.3f}")
+m[3].metric("Brier score", f"{metrics['holdout']['brier']:.3f}", help="Lower is better.")
+left, right = st.columns(2)
+left.dataframe(table, hide_index=True, width="stretch")
+if "confusion_matrix" in metrics["holdout"]:
+    right.plotly_chart(charts.plot_confusion(metrics["holdout"]["confusion_matrix"], title="Confusion matrix (held-out)"), width="stretch")
+
+curves = metrics.get("curves", {})
+c = st.columns(3)
+if "roc" in curves:
+    c[0].plotly_chart(charts.plot_curve(curves["roc"]["fpr"], curves["roc"]["tpr"], "False positive rate", "True positive rate", "ROC curve", diagonal=True), width="stretch")
+if "pr" in curves:
+    c[1].plotly_chart(charts.plot_curve(curves["pr"]["recall"], curves["pr"]["precision"], "Recall", "Precision", "Precision–recall curve"), width="stretch")
+if "calibration" in curves:
+    c[2].plotly_chart(charts.plot_curve(curves["calibration"]["predicted"], curves["calibration"]["observed"], "Predicted probability", "Observed rate", "Calibration", diagonal=True), width="stretch")
+
+st.subheader("Global explanations (SHAP)")
+st.caption(f"{expl.get('method', '')} on {expl.get('sample_size', 0):,} companies.")
+left, right = st.columns(2)
+left.plotly_chart(charts.plot_importance(expl["importance"], labels, title="Mean |SHAP| per feature"), width="stretch")
+dep = expl.get("dependence", {})
+if dep:
+    feature = right.selectbox("Dependence of", list(dep), format_func=lambda n: labels.get(n, n), key="dep_feature")
+    right.plotly_chart(charts.plot_dependence(dep[feature]["value"], dep[feature]["shap"], labels.get(feature, feature), title="SHAP dependence"), width="stretch")

@@ -1,0 +1,223 @@
+"""HTTP benchmark of ``POST /analyze``: ``python benchmarks/bench_http.py [--home DIR]``.
+
+Starts ``python -m engine serve`` as a subprocess on a free loopback port (1 worker, then 2)
+against a copy of a trained HOME's registry (a demo version is trained when no HOME is given),
+and drives it from a second process: an asyncio client with N keep-alive connections, each
+sending its next request as soon as the previous answer arrived, for ``--duration`` seconds
+after a one-second warm-up. Every request is a different company (training-sample rows with
+jitter), so nothing is answered from a cache. Prints a markdown table.
+
+The copy keeps the benchmark's thousands of analyses out of the real HOME's prediction log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WARMUP_S = 1.0
+
+
+# ----- the load generator (runs in its own process) -----------------------------------------
+def _request(port: int, body: bytes) -> bytes:
+    head = f"POST /analyze HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    return head.encode() + body
+
+
+async def _connection(port: int, requests: list[bytes], offset: int, stride: int, start: float, stop: float, out: dict) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    i = offset
+    try:
+        while True:
+            sent = time.perf_counter()
+            if sent >= stop:
+                break
+            writer.write(requests[i % len(requests)])
+            i += stride
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            await reader.readexactly(length)
+            done = time.perf_counter()
+            if sent >= start:  # after the warm-up
+                out["latencies"].append(done - sent)
+                if head[9:12] != b"200":
+                    out["errors"] += 1
+    finally:
+        writer.close()
+
+
+async def _drive(port: int, requests: list[bytes], concurrency: int, duration: float) -> dict:
+    start = time.perf_counter() + WARMUP_S
+    stop = start + duration
+    out = {"latencies": [], "errors": 0}
+    await asyncio.gather(*(_connection(port, requests, k, concurrency, start, stop, out) for k in range(concurrency)))
+    lat = sorted(out["latencies"])
+    n = len(lat)
+
+    def pct(q: float) -> float:
+        return 1000 * lat[min(n - 1, int(q * n))] if n else float("nan")
+
+    return {"requests": n, "rps": n / duration, "p50_ms": pct(0.50), "p99_ms": pct(0.99), "errors": out["errors"]}
+
+
+def client_main(port: int, profiles: Path, concurrency: int, duration: float) -> None:
+    bodies = [json.dumps(p).encode() for p in json.loads(profiles.read_text())]
+    requests = [_request(port, b) for b in bodies]
+    print(json.dumps(asyncio.run(_drive(port, requests, concurrency, duration))))
+
+
+# ----- the orchestrator ---------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _trained_home(home: Path | None, scratch: Path) -> Path:
+    """A scratch HOME holding a copy of ``home``'s registry, or a freshly trained demo one."""
+    from engine import api
+    from engine.errors import ModelNotFoundError
+
+    target = scratch / "home"
+    if home is not None:
+        try:
+            api.load_model(home=home)
+        except ModelNotFoundError:
+            print(f"{home} has no champion; training a demo version instead", file=sys.stderr)
+        else:
+            shutil.copytree(home / "models", target / "models")
+            return target
+    print("training a demo version (about a minute)...", file=sys.stderr)
+    paths = api.demo_data(scratch / "demo", companies=2000)
+    api.train(paths["companies"], paths["schema"], home=target)
+    return target
+
+
+def _profiles(home: Path, n: int, seed: int = 0) -> list[dict]:
+    """``n`` distinct, valid profiles: training-sample rows with jitter, clipped to the bounds."""
+    import numpy as np
+
+    from engine import api
+
+    model = api.load_model(home=home)
+    schema = model.schema
+    sample = api.version_table("sample", home=home)
+    sample = sample.dropna(subset=list(schema.segments) + schema.feature_names).reset_index(drop=True)
+    rng = np.random.default_rng(seed)
+    rows = sample.iloc[rng.integers(0, len(sample), n)].reset_index(drop=True)
+    out = []
+    for i, row in rows.iterrows():
+        profile = {c: str(row[c]) for c in schema.segments}
+        for f in schema.features:
+            v = float(row[f.name]) * (1 + rng.normal(0, 0.05))
+            lo = f.min if f.min is not None else -np.inf
+            hi = f.max if f.max is not None else np.inf
+            profile[f.name] = round(float(np.clip(v, lo, hi)), 4)
+        if schema.id:
+            profile[schema.id] = f"bench-{i}"
+        out.append(profile)
+    return out
+
+
+def _wait_ready(port: int, server: subprocess.Popen, timeout: float = 120.0) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited with status {server.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"the server did not answer /health within {timeout} s")
+
+
+def _serve(home: Path, port: int, workers: int, access_log: bool) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k not in ("BENCHAI_DB_URL", "BENCHAI_API_TOKEN")}
+    cmd = [sys.executable, "-m", "engine", "serve", "--home", str(home), "--port", str(port), "--workers", str(workers)]
+    if not access_log:
+        cmd.append("--no-access-log")
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+
+
+def _stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def run(home: Path | None, workers: list[int], concurrency: list[int], duration: float, access_log: bool) -> list[dict]:
+    results = []
+    with tempfile.TemporaryDirectory(prefix="bench_http_") as tmp:
+        scratch = Path(tmp)
+        served = _trained_home(home, scratch)
+        profiles = scratch / "profiles.json"
+        # More distinct companies than the fastest run can send: every request is new.
+        profiles.write_text(json.dumps(_profiles(served, 20_000)))
+        for w in workers:
+            port = _free_port()
+            server = _serve(served, port, w, access_log)
+            try:
+                _wait_ready(port, server)
+                for c in concurrency:
+                    client = subprocess.run(
+                        [sys.executable, __file__, "--client", "--port", str(port), "--profiles", str(profiles), "--concurrency", str(c), "--duration", str(duration)],
+                        cwd=ROOT, capture_output=True, text=True, check=True,
+                    )
+                    row = {"workers": w, "concurrency": c, **json.loads(client.stdout)}
+                    results.append(row)
+                    print(json.dumps(row), file=sys.stderr)
+            finally:
+                _stop(server)
+    return results
+
+
+def table(results: list[dict]) -> str:
+    lines = ["| workers | concurrency | requests/s | p50 ms | p99 ms | errors |", "|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        lines.append(f"| {r['workers']} | {r['concurrency']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--home", type=Path, default=None, help="trained HOME to copy (default: train a demo version)")
+    p.add_argument("--workers", default="1,2", help="comma-separated worker counts")
+    p.add_argument("--concurrency", default="1,8,32", help="comma-separated open connections")
+    p.add_argument("--duration", type=float, default=10.0, help="seconds per run, after a 1 s warm-up")
+    p.add_argument("--access-log", action="store_true", help="keep uvicorn's per-request access log on")
+    p.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--profiles", type=Path, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.client:
+        client_main(args.port, args.profiles, int(args.concurrency), args.duration)
+        return
+    sys.path.insert(0, str(ROOT))
+    results = run(args.home, [int(w) for w in args.workers.split(",")], [int(c) for c in args.concurrency.split(",")], args.duration, args.access_log)
+    load = os.getloadavg()
+    print(f"\nPOST /analyze, {os.cpu_count()} CPUs, load average {load[0]:.1f} at the end, {args.duration:g} s per run\n")
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()

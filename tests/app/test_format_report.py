@@ -1,0 +1,36 @@
+from app import charts, report
+from app import format as fmt
+
+
+def test_format_numbers_for_people():
+    assert fmt.number(1234567) == "1,234,567"
+    assert fmt.percent(0.1234) == "12.3%"
+    assert fmt.currency(-2500.4) == "-$2,500"
+    assert fmt.rank(73) == "73rd percentile"
+    assert fmt.rank(11) == "11th percentile"
+    assert fmt.value({"unit": "ratio"}, 0.5) == "50.0%"
+    assert fmt.number(float("nan")) == "—"
+
+
+def test_segment_colours_are_stable():
+    assert charts.segment_colour(0) == charts.SEGMENT_COLOURS[0]
+    assert charts.segment_colour(len(charts.SEGMENT_COLOURS)) == charts.SEGMENT_COLOURS[0]
+
+
+def test_waterfall_ends_at_the_margin():
+    contributions = [{"feature": "a", "contribution": 0.5}, {"feature": "b", "contribution": -0.2}]
+    fig = charts.plot_waterfall(-1.0, contributions)
+    assert list(fig.data[0].measure) == ["absolute", "relative", "relative", "total"]
+    assert fig.data[0].x[-1] == -0.7
+
+
+def test_report_is_self_contained_html(trained_home):
+    from engine import api
+
+    model = api.load_model(home=trained_home)
+    row = api.version_table("sample", home=trained_home).iloc[0].to_dict()
+    analysis = model.analyze(row, partial=True).to_dict()
+    html = report.render_html(analysis, {f["name"]: f for f in model.schema.to_dict()["features"]})
+    assert html.startswith("<!doctype html>")
+    assert analysis["segment"]["name"].split(":")[0] in html
+    assert "<script" not in html and "http" not in html

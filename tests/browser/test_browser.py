@@ -1,0 +1,91 @@
+"""Drive the real app in the system Chromium: analyse company 3, see segment and prediction,
+and save a screenshot of every page to docs/screenshots/<page>.png."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+PAGES = {"analyze": "", "benchmarks": "benchmarks", "segments": "segments", "model": "model",
+         "monitoring": "monitoring", "models": "models", "batch": "batch"}
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary found (apt-get install chromium)")]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from engine import api
+
+    home = tmp_path_factory.mktemp("browserhome")
+    demo = home / "demo"
+    api.demo_data(demo, companies=1500, seed=0)
+    api.train(demo / "companies.csv", demo / "schema.toml", home=home, series=demo / "benchmarks_monthly.csv")
+    api.replay(home=home)
+    port = free_port()
+    env = {**os.environ, "BENCHAI_HOME": str(home)}
+    env.pop("BENCHAI_ADMIN_PASSWORD_SHA256", None)
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.headless", "true",
+                             "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.3)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                                                     "--disable-component-update", "--disable-sync", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.set_default_timeout(60_000)
+        yield page
+        browser.close()
+
+
+def test_analyze_company_and_screenshot_every_page(server, page):
+
+    page.goto(server)
+    page.get_by_text("Analyze a company").wait_for()
+    page.get_by_role("spinbutton", name="Company id").fill("3")
+    page.get_by_role("spinbutton", name="Company id").press("Enter")
+    page.get_by_role("button", name="Load company").click()
+    page.get_by_text("Profile of company").wait_for()
+    page.get_by_role("button", name="Analyze").click()
+    page.get_by_text("Percentile rankings against peers").wait_for()
+    body = page.inner_text("body")
+    assert "Segment" in body and "Prediction" in body and "High growth next year" in body
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(SHOTS / "analyze.png"), full_page=True)
+    for name, path in PAGES.items():
+        if name == "analyze":
+            continue
+        page.goto(f"{server}/{path}")
+        page.wait_for_selector("h1")
+        page.wait_for_timeout(2500)  # let plotly draw
+        assert "Traceback" not in page.inner_text("body")
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    assert all((SHOTS / f"{n}.png").is_file() for n in PAGES)

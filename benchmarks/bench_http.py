@@ -4,8 +4,14 @@ Starts ``python -m engine serve`` as a subprocess on a free loopback port (1 wor
 against a copy of a trained HOME's registry (a demo version is trained when no HOME is given),
 and drives it from a second process: an asyncio client with N keep-alive connections, each
 sending its next request as soon as the previous answer arrived, for ``--duration`` seconds
-after a one-second warm-up. Every request is a different company (training-sample rows with
-jitter), so nothing is answered from a cache. Prints a markdown table.
+after a warm-up. Two workloads (training-sample rows with jitter):
+
+- distinct: every request is a different company, so the server's analysis cache never hits
+  and each request runs the models;
+- repeated: 200 companies in turn, the pattern of a UI or a demo re-analysing the same
+  companies; after the warm-up the cache answers (every request is still logged).
+
+Prints a markdown table.
 
 The copy keeps the benchmark's thousands of analyses out of the real HOME's prediction log.
 """
@@ -25,7 +31,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-WARMUP_S = 1.0
+WARMUP_S = 2.0
+REPEATED = 200  # companies in the repeated workload
+DISTINCT = 30_000  # more than the fastest run sends: no company twice
 
 
 # ----- the load generator (runs in its own process) -----------------------------------------
@@ -34,43 +42,58 @@ def _request(port: int, body: bytes) -> bytes:
     return head.encode() + body
 
 
-async def _connection(port: int, requests: list[bytes], offset: int, stride: int, start: float, stop: float, out: dict) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+async def _connection(
+    port: int, requests: list[bytes], offset: int, stride: int, start: float, stop: float, out: dict
+) -> None:
+    """One keep-alive connection sending requests back to back; a dropped connection counts
+    as an error and is reopened."""
     i = offset
-    try:
-        while True:
-            sent = time.perf_counter()
-            if sent >= stop:
-                break
-            writer.write(requests[i % len(requests)])
-            i += stride
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            await reader.readexactly(length)
-            done = time.perf_counter()
-            if sent >= start:  # after the warm-up
-                out["latencies"].append(done - sent)
-                if head[9:12] != b"200":
-                    out["errors"] += 1
-    finally:
-        writer.close()
+    while time.perf_counter() < stop:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while True:
+                sent = time.perf_counter()
+                if sent >= stop:
+                    break
+                writer.write(requests[i % len(requests)])
+                i += stride
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                await reader.readexactly(length)
+                done = time.perf_counter()
+                if sent >= start:  # after the warm-up
+                    out["latencies"].append(done - sent)
+                    if head[9:12] != b"200":
+                        out["errors"] += 1
+        except (ConnectionError, asyncio.IncompleteReadError):
+            out["errors"] += 1
+        finally:
+            writer.close()
 
 
 async def _drive(port: int, requests: list[bytes], concurrency: int, duration: float) -> dict:
     start = time.perf_counter() + WARMUP_S
     stop = start + duration
     out = {"latencies": [], "errors": 0}
-    await asyncio.gather(*(_connection(port, requests, k, concurrency, start, stop, out) for k in range(concurrency)))
+    await asyncio.gather(
+        *(_connection(port, requests, k, concurrency, start, stop, out) for k in range(concurrency))
+    )
     lat = sorted(out["latencies"])
     n = len(lat)
 
     def pct(q: float) -> float:
         return 1000 * lat[min(n - 1, int(q * n))] if n else float("nan")
 
-    return {"requests": n, "rps": n / duration, "p50_ms": pct(0.50), "p99_ms": pct(0.99), "errors": out["errors"]}
+    return {
+        "requests": n,
+        "rps": n / duration,
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+        "errors": out["errors"],
+    }
 
 
 def client_main(port: int, profiles: Path, concurrency: int, duration: float) -> None:
@@ -115,7 +138,9 @@ def _profiles(home: Path, n: int, seed: int = 0) -> list[dict]:
     model = api.load_model(home=home)
     schema = model.schema
     sample = api.version_table("sample", home=home)
-    sample = sample.dropna(subset=list(schema.segments) + schema.feature_names).reset_index(drop=True)
+    sample = sample.dropna(subset=list(schema.segments) + schema.feature_names).reset_index(
+        drop=True
+    )
     rng = np.random.default_rng(seed)
     rows = sample.iloc[rng.integers(0, len(sample), n)].reset_index(drop=True)
     out = []
@@ -148,12 +173,26 @@ def _wait_ready(port: int, server: subprocess.Popen, timeout: float = 120.0) -> 
     raise RuntimeError(f"the server did not answer /health within {timeout} s")
 
 
-def _serve(home: Path, port: int, workers: int, access_log: bool) -> subprocess.Popen:
+def _serve(home: Path, port: int, workers: int, access_log: bool, log: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in ("BENCHAI_DB_URL", "BENCHAI_API_TOKEN")}
-    cmd = [sys.executable, "-m", "engine", "serve", "--home", str(home), "--port", str(port), "--workers", str(workers)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "engine",
+        "serve",
+        "--home",
+        str(home),
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
     if not access_log:
         cmd.append("--no-access-log")
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    with open(log, "ab") as out:  # a file, not a pipe nobody reads: a full pipe would stall it
+        return subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
 def _stop(server: subprocess.Popen) -> None:
@@ -165,46 +204,97 @@ def _stop(server: subprocess.Popen) -> None:
         server.wait()
 
 
-def run(home: Path | None, workers: list[int], concurrency: list[int], duration: float, access_log: bool) -> list[dict]:
+def run(
+    home: Path | None,
+    workers: list[int],
+    workloads: list[str],
+    concurrency: list[int],
+    duration: float,
+    access_log: bool,
+) -> list[dict]:
     results = []
     with tempfile.TemporaryDirectory(prefix="bench_http_") as tmp:
         scratch = Path(tmp)
         served = _trained_home(home, scratch)
-        profiles = scratch / "profiles.json"
-        # More distinct companies than the fastest run can send: every request is new.
-        profiles.write_text(json.dumps(_profiles(served, 20_000)))
+        distinct = _profiles(served, DISTINCT)
+        files = {"distinct": scratch / "distinct.json", "repeated": scratch / "repeated.json"}
+        files["distinct"].write_text(json.dumps(distinct))
+        files["repeated"].write_text(json.dumps(distinct[:REPEATED]))
         for w in workers:
             port = _free_port()
-            server = _serve(served, port, w, access_log)
+            log = scratch / f"server-{w}.log"
+            server = _serve(served, port, w, access_log, log)
             try:
-                _wait_ready(port, server)
-                for c in concurrency:
-                    client = subprocess.run(
-                        [sys.executable, __file__, "--client", "--port", str(port), "--profiles", str(profiles), "--concurrency", str(c), "--duration", str(duration)],
-                        cwd=ROOT, capture_output=True, text=True, check=True,
-                    )
-                    row = {"workers": w, "concurrency": c, **json.loads(client.stdout)}
-                    results.append(row)
-                    print(json.dumps(row), file=sys.stderr)
+                try:
+                    _wait_ready(port, server)
+                except RuntimeError:
+                    print(log.read_text()[-3000:], file=sys.stderr)
+                    raise
+                for workload in workloads:
+                    for c in concurrency:
+                        client = subprocess.run(
+                            [
+                                sys.executable,
+                                __file__,
+                                "--client",
+                                "--port",
+                                str(port),
+                                "--profiles",
+                                str(files[workload]),
+                                "--concurrency",
+                                str(c),
+                                "--duration",
+                                str(duration),
+                            ],
+                            cwd=ROOT,
+                            capture_output=True,
+                            text=True,
+                            check=True,
+                        )
+                        row = {
+                            "workers": w,
+                            "workload": workload,
+                            "concurrency": c,
+                            **json.loads(client.stdout),
+                        }
+                        results.append(row)
+                        print(json.dumps(row), file=sys.stderr)
             finally:
                 _stop(server)
     return results
 
 
 def table(results: list[dict]) -> str:
-    lines = ["| workers | concurrency | requests/s | p50 ms | p99 ms | errors |", "|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| workers | workload | concurrency | requests/s | p50 ms | p99 ms | errors |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
     for r in results:
-        lines.append(f"| {r['workers']} | {r['concurrency']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} |")
+        lines.append(
+            f"| {r['workers']} | {r['workload']} | {r['concurrency']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} |"
+        )
     return "\n".join(lines)
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--home", type=Path, default=None, help="trained HOME to copy (default: train a demo version)")
+    p.add_argument(
+        "--home",
+        type=Path,
+        default=None,
+        help="trained HOME to copy (default: train a demo version)",
+    )
     p.add_argument("--workers", default="1,2", help="comma-separated worker counts")
+    p.add_argument(
+        "--workload", default="distinct,repeated", help="comma-separated: distinct, repeated"
+    )
     p.add_argument("--concurrency", default="1,8,32", help="comma-separated open connections")
-    p.add_argument("--duration", type=float, default=10.0, help="seconds per run, after a 1 s warm-up")
-    p.add_argument("--access-log", action="store_true", help="keep uvicorn's per-request access log on")
+    p.add_argument(
+        "--duration", type=float, default=10.0, help="seconds per run, after a 1 s warm-up"
+    )
+    p.add_argument(
+        "--access-log", action="store_true", help="keep uvicorn's per-request access log on"
+    )
     p.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
     p.add_argument("--profiles", type=Path, help=argparse.SUPPRESS)
@@ -213,9 +303,21 @@ def main() -> None:
         client_main(args.port, args.profiles, int(args.concurrency), args.duration)
         return
     sys.path.insert(0, str(ROOT))
-    results = run(args.home, [int(w) for w in args.workers.split(",")], [int(c) for c in args.concurrency.split(",")], args.duration, args.access_log)
+    workloads = args.workload.split(",")
+    if set(workloads) - {"distinct", "repeated"}:
+        p.error(f"--workload: expected distinct and/or repeated, got {args.workload!r}")
+    results = run(
+        args.home,
+        [int(w) for w in args.workers.split(",")],
+        workloads,
+        [int(c) for c in args.concurrency.split(",")],
+        args.duration,
+        args.access_log,
+    )
     load = os.getloadavg()
-    print(f"\nPOST /analyze, {os.cpu_count()} CPUs, load average {load[0]:.1f} at the end, {args.duration:g} s per run\n")
+    print(
+        f"\nPOST /analyze, {os.cpu_count()} CPUs, load average {load[0]:.1f} at the end, {args.duration:g} s per run\n"
+    )
     print(table(results))
 
 

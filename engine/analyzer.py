@@ -126,8 +126,10 @@ class Analyzer:
         z_pop = anom.robust_z(self.stats, X, pop)[0]
         out = []
         for i, feat in enumerate(self.schema.features):
-            candidates = [(z_pop[i], "population", self.population_group), (z_peer[i], "peer group", chosen[0, i])]
-            zi, scope, g = max(candidates, key=lambda c: -1 if np.isnan(c[0]) else abs(c[0]))
+            # Judged against peers: metrics differ by industry and size, so population z-scores
+            # would flag whole industries. The population z is reported alongside.
+            g = chosen[0, i]
+            zi, scope = (z_pop[i], "population") if g == self.population_group else (z_peer[i], "peer group")
             level = anom.severity(zi) if not np.isnan(zi) else None
             if level is None:
                 continue
@@ -150,12 +152,12 @@ class Analyzer:
                     "message": f"{feat.label} is unusually {direction}{judged}: {x[i]:,.4g} against a median of {median:,.4g} for {group} (robust z = {zi:+.1f}).",
                 }
             )
-        gaps, gz = self.gaps.z(x[None, :])
+        gaps, gz, flagged = self.gaps.z(x[None, :])
         for p, (i, j) in enumerate(self.gaps.pairs_):
             gap, zg = gaps[0, p], gz[0, p]
-            level = anom.severity(zg) if abs(gap) >= anom.GAP_MIN_POINTS else None
-            if level is None:
+            if not flagged[0, p]:
                 continue
+            level = anom.severity(zg)
             hi, lo = (i, j) if gap > 0 else (j, i)
             fh, fl = self.schema.features[hi], self.schema.features[lo]
             out.append(
@@ -325,12 +327,9 @@ class Analyzer:
         out["segment_distance"] = dist
 
         z_peer = np.abs(np.nan_to_num(anom.robust_z(self.stats, X, chosen)))
-        pop = np.full_like(chosen, self.population_group)
-        z_pop = np.abs(np.nan_to_num(anom.robust_z(self.stats, X, pop)))
-        _, gz = self.gaps.z(X)
-        gaps = self.gaps.gaps(X)
-        gz = np.where(np.abs(gaps) >= anom.GAP_MIN_POINTS, np.abs(np.nan_to_num(gz)), 0.0)
-        worst = np.concatenate([np.maximum(z_peer, z_pop), gz], axis=1)
+        _, gz, flagged = self.gaps.z(X)
+        gz = np.where(flagged, np.abs(gz), 0.0)
+        worst = np.concatenate([z_peer, gz], axis=1)
         multivariate = self.multivariate.score(Z)
         out["anomaly_count"] = (worst >= anom.Z_THRESHOLD).sum(axis=1) + (multivariate < self.multivariate.threshold_)
         out["anomaly_max_z"] = worst.max(axis=1) if worst.shape[1] else 0.0

@@ -21,6 +21,9 @@ from engine.peers import PeerStats
 Z_THRESHOLD = 3.5
 SEVERITIES = ((8.0, "high"), (5.0, "medium"), (Z_THRESHOLD, "low"))
 GAP_MIN_POINTS = 1.5  # a gap must also be large in the scores' own units to be worth showing
+# Gaps are multimodal (each persona has its typical gaps), so a unimodal z alone flags whole
+# personas; a gap must also lie outside the population's central 99.8% for that pair.
+GAP_RARE_PERCENT = 0.1
 MULTIVARIATE_QUANTILE = 0.01  # the most isolated 1% of the training population is flagged
 SMALL_BATCH = 2_000  # below this the packed forest is faster than scikit-learn's loop
 
@@ -46,6 +49,10 @@ class GapModel:
         G = self.gaps(X)
         self.center_ = np.nanmedian(G, axis=0) if self.pairs_ else np.zeros(0)
         self.scale_ = robust_scale(G) if self.pairs_ else np.ones(0)
+        if self.pairs_:
+            self.lo_, self.hi_ = np.nanpercentile(G, [GAP_RARE_PERCENT, 100 - GAP_RARE_PERCENT], axis=0)
+        else:
+            self.lo_ = self.hi_ = np.zeros(0)
         return self
 
     def gaps(self, X: np.ndarray) -> np.ndarray:
@@ -54,10 +61,14 @@ class GapModel:
         i, j = np.array(self.pairs_).T
         return X[:, i] - X[:, j]
 
-    def z(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """-> (gaps (n, pairs), robust z (n, pairs))."""
+    def z(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """-> (gaps, robust z, flagged), each (n, pairs). Flagged: large, beyond the z cut-off
+        and outside the population's central range for that pair."""
         G = self.gaps(X)
-        return G, (G - self.center_) / self.scale_
+        Z = (G - self.center_) / self.scale_
+        with np.errstate(invalid="ignore"):
+            flagged = (np.abs(G) >= GAP_MIN_POINTS) & (np.abs(Z) >= Z_THRESHOLD) & ((self.lo_ > G) | (self.hi_ < G))
+        return G, Z, flagged
 
 
 class MultivariateScorer:

@@ -78,5 +78,5 @@ def message(label: str, value: float, median: float, rank: float, better: str, p
         diff = f"{abs(change):.0%} {'higher' if change >= 0 else 'lower'}"
     else:
         diff = f"{abs(value - median):,.3g} {'higher' if value >= median else 'lower'}"
-    where = "all" if group == "all" else group
-    return f"{verdict}: {label} {diff} than the median of {peers:,} {where} companies."
+    where = f"all {peers:,}" if group == "all" else f"{peers:,} {group}"
+    return f"{verdict}: {label} {diff} than the median of {where} companies."

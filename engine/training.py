@@ -18,6 +18,7 @@ from sklearn.decomposition import PCA
 from engine import evaluation
 from engine.analyzer import Analyzer
 from engine.anomalies import GapModel, MultivariateScorer
+from engine.errors import DataError
 from engine.features import FeatureScaler
 from engine.neighbours import NeighbourIndex
 from engine.outcome import DEFAULTS, OutcomeClassifier
@@ -86,6 +87,11 @@ def fit_version(
         y = df[schema.target.column].to_numpy(dtype=float)
         if np.isnan(y).all():
             y = None
+        elif len(np.unique(y[~np.isnan(y)])) < 2:
+            raise DataError(
+                f"target column '{schema.target.column}' has one outcome on every labelled row; "
+                "expected both outcomes to train the prediction model."
+            )
     good = _desirable(df, schema, X, y)
     ids = df[schema.id].to_numpy() if schema.id and schema.id in df.columns else df.index.to_numpy()
 

@@ -1,0 +1,119 @@
+"""Reading a user's table and checking it against a schema: errors name the file or column."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine.data import check_frame, read_table
+from engine.errors import DataError
+from engine.schema import parse_schema
+
+SCHEMA = parse_schema(
+    {
+        "id": "company_id",
+        "target": {"column": "won", "positive": "yes"},
+        "segments": {"columns": ["industry"]},
+        "features": [{"name": "margin"}, {"name": "cost", "better": "lower"}],
+    }
+)
+
+
+@pytest.fixture
+def frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "company_id": [1, 2, 3, 4],
+            "industry": ["retail", "retail", "tech", "tech"],
+            "margin": [0.1, np.nan, 0.3, 0.2],
+            "cost": [10.0, 20.0, 30.0, 40.0],
+            "won": ["yes", "no", "yes", None],
+        }
+    )
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".CSV", ".pq"])
+def test_read_table_csv_and_parquet(tmp_path, frame, suffix):
+    path = tmp_path / f"table{suffix}"
+    if suffix.lower() == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_parquet(path, index=False)
+    back = read_table(path)
+    pd.testing.assert_frame_equal(back, frame, check_dtype=False)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("table.xlsx", b"PK\x03\x04", "suffix '.xlsx'; expected .csv or .parquet"),
+        ("table.csv", "industry,margin\ncaf\xe9,1\n".encode("latin-1"), "not UTF-8"),
+        ("table.parquet", b"industry,margin\nretail,1\n", "could not be read as a table"),
+    ],
+    ids=["bad-suffix", "not-utf8", "not-a-table"],
+)
+def test_read_table_errors_name_the_file(tmp_path, name, content, expected):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=expected) as err:
+        read_table(path)
+    assert str(path) in str(err.value)
+
+
+def test_read_table_missing_file(tmp_path):
+    path = tmp_path / "absent.csv"
+    with pytest.raises(DataError, match="does not exist") as err:
+        read_table(path)
+    assert str(path) in str(err.value)
+
+
+def test_check_frame_converts_types(frame):
+    frame["cost"] = ["10", "20", "3e1", "inf"]  # numbers as text are fine; infinity is a gap
+    out = check_frame(frame, SCHEMA, source="t.csv")
+    assert out["cost"].tolist()[:3] == [10.0, 20.0, 30.0] and np.isnan(out["cost"].iloc[3])
+    assert out["industry"].map(type).eq(str).all()
+    assert out["won"].iloc[:3].tolist() == [1.0, 0.0, 1.0] and np.isnan(out["won"].iloc[3])
+    assert out["company_id"].tolist() == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("column", ["industry", "margin", "cost"])
+def test_check_frame_missing_column(frame, column):
+    with pytest.raises(DataError) as err:
+        check_frame(frame.drop(columns=column), SCHEMA, source="t.csv")
+    assert f"missing column(s) ['{column}']" in str(err.value)
+    assert "t.csv" in str(err.value)
+
+
+def test_check_frame_missing_target_only_when_required(frame):
+    without = frame.drop(columns="won")
+    assert "won" not in check_frame(without, SCHEMA).columns
+    with pytest.raises(DataError, match=r"missing column\(s\) \['won'\]"):
+        check_frame(without, SCHEMA, require_target=True)
+
+
+def test_check_frame_non_numeric_column_is_named(frame):
+    frame["margin"] = ["0.1", "ten percent", "0.3", "n/a"]
+    with pytest.raises(DataError) as err:
+        check_frame(frame, SCHEMA, source="t.csv")
+    message = str(err.value)
+    assert "column 'margin' should hold numbers" in message
+    assert "2 non-numeric value(s)" in message
+    assert "ten percent" in message and "t.csv" in message
+
+
+def test_check_frame_empty_segment_value(frame):
+    frame.loc[2, "industry"] = None
+    with pytest.raises(DataError, match="column 'industry' has 1 empty value"):
+        check_frame(frame, SCHEMA)
+
+
+def test_check_frame_no_rows(frame):
+    with pytest.raises(DataError, match="no rows"):
+        check_frame(frame.iloc[:0], SCHEMA)
+
+
+def test_check_frame_target_never_positive(frame):
+    frame["won"] = ["no", "no", "maybe", None]
+    with pytest.raises(DataError, match="never equals the positive value 'yes'"):
+        check_frame(frame, SCHEMA)

@@ -1,0 +1,140 @@
+"""Outcome model: SHAP additivity, agreement with shap.TreeExplainer, recovery of the planted
+drivers, holdout quality, what-if, and model effects on recommendations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shap
+
+from engine import api
+from engine.training import _fold_onehot
+
+TOL = 1e-4
+
+
+@pytest.fixture(scope="module")
+def sample(checked):
+    """200 training rows, with their missing values (XGBoost's default directions)."""
+    return checked.sample(200, random_state=0)
+
+
+def test_table_contributions_add_up_to_the_margin(model, sample):
+    assert sample[model.schema.feature_names].isna().any().any()
+    D = model.outcome.design(sample)
+    contrib, base = model.outcome.contributions_design(D)
+    assert contrib.shape == (len(sample), len(model.outcome.explained_columns))
+    margin = model.outcome.margin_design(D)
+    np.testing.assert_allclose(base + contrib.sum(axis=1), margin, atol=TOL)
+
+
+def test_served_prediction_is_additive(model, sample):
+    keys = list(model.schema.segments) + model.schema.feature_names
+    for _, row in sample.dropna().head(50).iterrows():
+        profile = {k: row[k] for k in keys}
+        prediction = model.analyze(profile).prediction
+        x = np.array([profile[n] for n in model.schema.feature_names], dtype=float)
+        margin = float(model.outcome.margin_design(model.outcome.design_row(x, profile))[0])
+        total = prediction["base_value"] + sum(
+            c["contribution"] for c in prediction["contributions"]
+        )
+        assert total == pytest.approx(margin, abs=TOL)
+        assert prediction["probability"] == pytest.approx(1 / (1 + np.exp(-margin)), abs=TOL)
+        assert prediction["label"] == int(prediction["probability"] >= 0.5)
+        names = [c["feature"] for c in prediction["contributions"]]
+        assert sorted(names) == sorted(model.outcome.explained_columns)
+        sizes = [abs(c["contribution"]) for c in prediction["contributions"]]
+        assert sizes == sorted(sizes, reverse=True)
+
+
+def test_served_probability_matches_batch_scoring(model, sample):
+    complete = sample.dropna().head(20)
+    batch = model.score(complete)["probability"].to_numpy()
+    keys = list(model.schema.segments) + model.schema.feature_names
+    single = [
+        model.analyze({k: r[k] for k in keys}).prediction["probability"]
+        for _, r in complete.iterrows()
+    ]
+    np.testing.assert_allclose(single, batch, atol=1e-6)
+
+
+def test_shap_tree_explainer_agrees_with_served_contributions(model, sample):
+    D = model.outcome.design(sample)
+    contrib, _ = model.outcome.contributions_design(D)
+    explainer = shap.TreeExplainer(model.outcome.booster_)
+    folded = _fold_onehot(np.asarray(explainer.shap_values(D)), model.outcome)
+    assert np.abs(folded - contrib).max() < TOL
+
+
+def test_training_recorded_shap_agreement(home):
+    explanations = api.version_details(home=home)["explanations"]
+    assert explanations["max_abs_difference_shap_vs_xgboost"] < TOL
+    assert explanations["sample_size"] == 1000
+
+
+def test_top_features_are_the_planted_drivers(home, truth):
+    importance = [
+        r["feature"] for r in api.version_details(home=home)["explanations"]["importance"]
+    ]
+    drivers = set(truth["outcome_drivers"])
+    assert len(drivers) == 5
+    # Only the 5 drivers enter the true logit, but scores are correlated through the archetypes
+    # (innovation rises with data and strategy) and revenue_growth is nudged by innovation, so a
+    # non-driver may borrow some importance. Honest claim: the 3 strongest features are drivers
+    # and every driver is within the top 6 of 17 columns.
+    assert set(importance[:3]) <= drivers, importance[:6]
+    assert drivers <= set(importance[:6]), importance[:6]
+
+
+def test_holdout_auc_in_expected_range(trained):
+    # The planted outcome has logistic noise: the true model's AUC is ~0.85, so a good fit lands
+    # near it; far above would mean leakage, far below a broken fit.
+    auc = trained["metrics"]["holdout"]["roc_auc"]
+    assert 0.78 <= auc <= 0.92
+    assert trained["metrics"]["cv"]["roc_auc"] == pytest.approx(auc, abs=0.05)
+
+
+def test_what_if_moves_probability_and_stays_additive(model, checked):
+    row = checked.dropna().iloc[0]
+    profile = {k: row[k] for k in list(model.schema.segments) + model.schema.feature_names}
+    low = api.what_if(profile, {"data": 0.5, "strategy": 0.5}, model=model)["prediction"]
+    high = api.what_if(profile, {"data": 4.8, "strategy": 4.8}, model=model)["prediction"]
+    assert high["probability"] > low["probability"] + 0.1
+    cheap = api.what_if(profile, {"customer_acquisition_cost": 1.0}, model=model)["prediction"]
+    costly = api.what_if(profile, {"customer_acquisition_cost": 500_000.0}, model=model)[
+        "prediction"
+    ]
+    assert cheap["probability"] > costly["probability"]
+    for p in (low, high, cheap, costly):
+        total = p["base_value"] + sum(c["contribution"] for c in p["contributions"])
+        assert total == pytest.approx(p["margin"], abs=TOL)
+        assert p["probability"] == pytest.approx(1 / (1 + np.exp(-p["margin"])), abs=1e-9)
+
+
+def test_what_if_with_a_missing_value_and_no_change(model, checked):
+    row = checked.dropna().iloc[0]
+    profile = {k: row[k] for k in list(model.schema.segments) + model.schema.feature_names}
+    same = api.what_if(profile, {}, model=model)["prediction"]
+    assert same["probability"] == pytest.approx(
+        model.analyze(profile).prediction["probability"], abs=1e-9
+    )
+    gap = api.what_if(profile, {"inventory_turnover": None}, model=model)
+    assert np.isnan(gap["profile"]["inventory_turnover"])
+    assert 0.0 < gap["prediction"]["probability"] < 1.0
+
+
+def test_recommendations_carry_model_effect(model, checked):
+    keys = list(model.schema.segments) + model.schema.feature_names
+    recs = []
+    for _, row in checked.dropna().head(30).iterrows():
+        profile = {k: row[k] for k in keys}
+        analysis = model.analyze(profile)
+        for r in analysis.recommendations:
+            recs.append(r)
+            moved = api.what_if(profile, {r["feature"]: r["target"]}, model=model)["prediction"]
+            expected = moved["probability"] - analysis.prediction["probability"]
+            assert r["model_effect"] == pytest.approx(expected, abs=1e-5)
+            assert r["expected_effect"] == pytest.approx(
+                0.5 * r["peer_uplift"] + 0.5 * r["model_effect"]
+            )
+    assert recs and all(isinstance(r["model_effect"], float) for r in recs)

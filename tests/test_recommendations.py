@@ -1,0 +1,115 @@
+"""Next best actions and similar companies: direction-aware, evidence-backed, sorted."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.neighbours import MIN_SUPPORT, NeighbourIndex
+
+N_PROFILES = 40
+
+
+@pytest.fixture(scope="module")
+def analyses(model, checked, truth):
+    """Analyses of training companies, weighted towards weak ones (who get the most advice)."""
+    complete = checked.dropna()
+    planted = truth["company_archetypes"].set_index("company_id")["archetype"]
+    weak = complete[planted.loc[complete["company_id"]].isin(["beginner", "strategist"]).to_numpy()]
+    rows = weak.sample(N_PROFILES // 2, random_state=0).index.union(
+        complete.sample(N_PROFILES // 2, random_state=1).index
+    )
+    keys = list(model.schema.segments) + model.schema.feature_names
+    out = []
+    for i in rows:
+        profile = {k: checked.loc[i, k] for k in keys}
+        out.append((profile, model.analyze(profile)))
+    return out
+
+
+@pytest.fixture(scope="module")
+def by_id(companies):
+    return companies.set_index("company_id")
+
+
+def test_some_profiles_get_recommendations(analyses):
+    counts = [len(a.recommendations) for _, a in analyses]
+    assert sum(c > 0 for c in counts) >= len(analyses) // 2
+    features = {r["feature"] for _, a in analyses for r in a.recommendations}
+    assert len(features) >= 3
+
+
+def test_recommendations_point_the_right_way(analyses, model):
+    seen_lower = False
+    for profile, analysis in analyses:
+        for r in analysis.recommendations:
+            feature = model.schema.feature(r["feature"])
+            assert feature.better != "none"
+            assert r["current"] == pytest.approx(profile[r["feature"]])
+            if feature.better == "higher":
+                assert r["target"] > r["current"], r
+            else:
+                seen_lower = True
+                assert r["target"] < r["current"], r
+            assert r["gap_sd"] > 0 and r["peer_uplift"] > 0
+    assert seen_lower, (
+        "customer_acquisition_cost (lower is better) should be recommended at least once"
+    )
+
+
+def test_recommendations_carry_schema_action_and_real_evidence(analyses, model, by_id):
+    for profile, analysis in analyses:
+        for r in analysis.recommendations:
+            feature = model.schema.feature(r["feature"])
+            assert r["action"] == feature.action
+            assert len(r["evidence"]) >= 1
+            evidence = by_id.loc[r["evidence"]]  # KeyError if an id is not in companies.csv
+            assert (evidence["high_growth"] == 1).all()  # desirable outcome (desirable = true)
+            # Every piece of evidence is ahead of the company on this feature.
+            ahead = feature.sign * (evidence[r["feature"]] - profile[r["feature"]])
+            assert (ahead > 0).all(), r
+
+
+def test_recommendations_sorted_by_expected_effect(analyses):
+    for _, analysis in analyses:
+        effects = [r["expected_effect"] for r in analysis.recommendations]
+        assert effects == sorted(effects, reverse=True)
+
+
+def test_similar_companies_are_nearest_with_their_outcome(analyses, by_id, model):
+    for _, analysis in analyses:
+        similar = analysis.similar
+        assert len(similar) == 10
+        distances = [s["distance"] for s in similar]
+        assert distances == sorted(distances)
+        assert distances[0] == pytest.approx(0.0, abs=1e-6)  # the company itself is in the index
+        ids = [s["id"] for s in similar]
+        assert len(set(ids)) == len(ids)
+        outcomes = by_id.loc[ids, "high_growth"].to_numpy()
+        np.testing.assert_array_equal([s["outcome"] for s in similar], outcomes)
+        assert [s["desirable"] for s in similar] == [bool(o == 1) for o in outcomes]
+    # Distances are Euclidean in the model's scaled space.
+    profile, analysis = analyses[0]
+    x = np.array([profile[n] for n in model.schema.feature_names], dtype=float)
+    z = model.scaler.transform(x[None, :])[0]
+    other = by_id.loc[[analysis.similar[-1]["id"]], model.schema.feature_names].to_numpy(
+        dtype=float
+    )
+    expected = np.linalg.norm(model.scaler.transform(other)[0] - z)
+    assert analysis.similar[-1]["distance"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_actions_on_hand_made_neighbours():
+    # 20 neighbours on one feature; the good ones are ahead (higher) of a company at 0.
+    X = np.concatenate([np.full(10, 2.0), np.full(10, -1.0)])[:, None]
+    good = np.array([True] * 8 + [False] * 2 + [False] * 9 + [True])
+    index = NeighbourIndex().fit(X, X, np.arange(100, 120), good)
+    actions = index.actions(np.array([0.0]), np.arange(20), np.array([1]), np.array([1.0]))
+    assert len(actions) == 1
+    a = actions[0]
+    assert a["target"] == 2.0 and a["gap"] == 2.0
+    assert a["uplift"] == pytest.approx(0.8 - 0.1)
+    assert a["evidence"] == list(range(100, 108))
+    # Lower-is-better flips who is ahead: nobody good is below 0 often enough.
+    assert index.actions(np.array([0.0]), np.arange(20), np.array([-1]), np.array([1.0])) == []
+    assert MIN_SUPPORT <= 8

@@ -1,0 +1,338 @@
+"""The model registry: immutable verified versions, aliases with an audit log, the quality gate,
+tamper refusal, and trainings that fail or are killed never change what is served."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from engine import api, cli
+from engine.demo import write_demo
+from engine.errors import IntegrityError, ModelNotFoundError, TrainingBusyError
+from engine.evaluation import holdout_mask
+from engine.registry import Registry
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def copy_home(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst
+
+
+def champion(home: Path) -> str:
+    return Registry(home).aliases()["champion"]
+
+
+@pytest.fixture(scope="module")
+def profile(checked, model) -> dict:
+    row = checked.dropna().iloc[0]
+    return {k: row[k] for k in list(model.schema.segments) + model.schema.feature_names}
+
+
+@pytest.fixture(scope="module")
+def two_versions(home, tmp_path_factory, companies_csv, schema_toml) -> Path:
+    """The session home plus a second version (other seed) promoted over the first."""
+    out = copy_home(home, tmp_path_factory.mktemp("two") / "home")
+    # tolerance=1: promotion must not hinge on a seed's luck; the gate has its own test.
+    result = api.train(companies_csv, schema_toml, home=out, seed=1, tolerance=1.0)
+    assert result["version"] == "v0002" and result["promoted"]
+    return out
+
+
+# ----- versions and manifests ------------------------------------------------------------------
+def test_manifest_records_everything(home, companies_csv, trained):
+    registry = Registry(home)
+    assert registry.versions() == ["v0001"]
+    folder = registry.path("v0001")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["version"] == "v0001" and manifest["created"]
+    files = {p.name for p in folder.iterdir()} - {"manifest.json"}
+    assert set(manifest["files"]) == files
+    assert {"analyzer.joblib", "outcome.ubj", "metrics.json", "explanations.json"} <= files
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest
+    assert (
+        manifest["data_fingerprint"]
+        == "sha256:" + hashlib.sha256(companies_csv.read_bytes()).hexdigest()
+    )
+    assert {"python", "numpy", "pandas", "scikit-learn", "xgboost", "shap"} <= set(
+        manifest["libraries"]
+    )
+    assert manifest["params"]["seed"] == 0 and "outcome" in manifest["params"]
+    assert manifest["metrics"] == trained["metrics"]
+    assert manifest["rows"] == 3000
+    assert manifest["schema"]["name"] == "Demo companies"
+
+
+def test_models_listing(home):
+    (listed,) = api.models(home=home)
+    assert listed["version"] == "v0001" and listed["aliases"] == ["champion"]
+    assert listed["rows"] == 3000 and listed["schema_name"] == "Demo companies"
+
+
+def test_versions_are_immutable_folders(two_versions, home):
+    before = {p.name: p.read_bytes() for p in (Registry(home).path("v0001")).iterdir()}
+    after = {p.name: p.read_bytes() for p in (Registry(two_versions).path("v0001")).iterdir()}
+    assert before == after  # training v0002 did not touch v0001
+    assert Registry(two_versions).versions() == ["v0001", "v0002"]
+
+
+def test_same_data_and_seed_give_the_same_model(
+    home, companies_csv, schema_toml, tmp_path, profile
+):
+    api.train(companies_csv, schema_toml, home=tmp_path, seed=0)
+    a = api.analyze(profile, home=home).to_dict()
+    b = api.analyze(profile, home=tmp_path).to_dict()
+    assert a == b
+
+
+# ----- aliases, promotion, rollback, audit -------------------------------------------------------
+def test_promote_and_rollback_move_the_champion_and_are_audited(two_versions, tmp_path, profile):
+    home = copy_home(two_versions, tmp_path / "home")
+    assert champion(home) == "v0002"
+    assert api.analyze(profile, home=home).model_version == "v0002"
+
+    entry = api.rollback(home=home, reason="bad numbers", actor="alice")
+    assert (entry["from"], entry["to"], entry["kind"]) == ("v0002", "v0001", "rollback")
+    assert api.analyze(profile, home=home).model_version == "v0001"
+
+    api.promote("v0002", home=home, reason="fixed", actor="bob")
+    assert api.analyze(profile, home=home).model_version == "v0002"
+
+    log = api.audit_log(home=home)
+    moves = [(e["alias"], e["from"], e["to"], e["reason"], e["actor"]) for e in log]
+    assert moves[-2:] == [
+        ("champion", "v0002", "v0001", "bad numbers", "alice"),
+        ("champion", "v0001", "v0002", "fixed", "bob"),
+    ]
+    assert all(e["when"] for e in log)
+
+
+def test_rollback_through_the_cli_changes_what_analyze_reports(
+    two_versions, tmp_path, profile, capsys
+):
+    home = copy_home(two_versions, tmp_path / "home")
+    assert cli.main(["models", "rollback", "--home", str(home)]) == 0
+    moved = json.loads(capsys.readouterr().out)
+    assert (moved["from"], moved["to"]) == ("v0002", "v0001")
+    assert api.analyze(profile, home=home).model_version == "v0001"
+
+    profile_path = tmp_path / "profile.json"
+    profile_path.write_text(json.dumps(profile))
+    assert cli.main(["analyze", "--profile", str(profile_path), "--home", str(home)]) == 0
+    assert json.loads(capsys.readouterr().out)["model_version"] == "v0001"
+
+    # Nothing earlier than v0001: a second rollback is refused with a clear message.
+    assert cli.main(["models", "rollback", "--home", str(home)]) == 2
+    assert "no earlier champion" in capsys.readouterr().err
+    assert cli.main(["models", "list", "--home", str(home)]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    assert listing["aliases"]["champion"] == "v0001"
+    assert [v["version"] for v in listing["versions"]] == ["v0001", "v0002"]
+
+
+def test_promote_unknown_version_is_refused(home, capsys):
+    with pytest.raises(ModelNotFoundError, match="v0042"):
+        api.promote("v0042", home=Path(home))
+    assert cli.main(["models", "promote", "v0042", "--home", str(home)]) == 2
+    assert "v0042" in capsys.readouterr().err
+    assert champion(home) == "v0001"
+
+
+def test_no_promote_registers_a_challenger(two_versions, tmp_path, companies_csv, schema_toml):
+    home = copy_home(two_versions, tmp_path / "home")
+    result = api.train(companies_csv, schema_toml, home=home, seed=2, promote=False)
+    assert not result["promoted"]
+    assert Registry(home).aliases() == {"champion": "v0002", "challenger": result["version"]}
+
+
+# ----- the quality gate -----------------------------------------------------------------------
+def test_worse_model_stays_challenger_with_the_reason(
+    home, tmp_path, companies, schema_toml, profile
+):
+    home = copy_home(home, tmp_path / "home")
+    # The gate scores both models on the new table's held-out rows, so shuffling every label
+    # would blind the champion too. Shuffle only the rows the new model trains on: it learns
+    # noise, while the held-out rows (same ids as the champion's) keep their real outcome.
+    shuffled = companies.copy()
+    train_rows = ~holdout_mask(shuffled, "company_id")
+    labels = shuffled.loc[train_rows, "high_growth"]
+    shuffled.loc[train_rows, "high_growth"] = labels.sample(frac=1.0, random_state=0).to_numpy()
+    data = tmp_path / "shuffled.csv"
+    shuffled.to_csv(data, index=False)
+
+    result = api.train(data, schema_toml, home=home, seed=0)
+    assert not result["promoted"]
+    assert result["reason"].startswith("failed quality gate")
+    assert "v0001" in result["reason"] and "ROC AUC" in result["reason"]
+    assert Registry(home).aliases() == {"champion": "v0001", "challenger": result["version"]}
+    last = api.audit_log(home=home)[-1]
+    assert (last["alias"], last["to"], last["reason"]) == (
+        "challenger",
+        result["version"],
+        result["reason"],
+    )
+    assert api.analyze(profile, home=home).model_version == "v0001"
+
+
+# ----- integrity ------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["analyzer.joblib", "outcome.ubj", "metrics.json"])
+def test_tampered_file_is_refused(home, tmp_path, name):
+    home = copy_home(home, tmp_path / "home")
+    path = Registry(home).path("v0001") / name
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(IntegrityError) as err:
+        api.load_model(home=home)
+    assert "v0001" in str(err.value) and name in str(err.value) and "sha256" in str(err.value)
+
+
+def test_missing_file_is_refused(home, tmp_path):
+    home = copy_home(home, tmp_path / "home")
+    (Registry(home).path("v0001") / "outcome.ubj").unlink()
+    with pytest.raises(IntegrityError, match="'outcome.ubj' is missing"):
+        api.load_model(home=home)
+    with pytest.raises(IntegrityError):
+        api.promote("v0001", home=home)
+
+
+def test_tampered_champion_is_not_rolled_back_to(two_versions, tmp_path):
+    home = copy_home(two_versions, tmp_path / "home")
+    (Registry(home).path("v0001") / "analyzer.joblib").write_bytes(b"not a model")
+    with pytest.raises(IntegrityError, match="v0001"):
+        api.rollback(home=home)
+    assert champion(home) == "v0002"
+
+
+def test_folder_without_manifest_is_not_a_version(home, tmp_path):
+    home = copy_home(home, tmp_path / "home")
+    stray = Registry(home).root / "v0009"
+    shutil.copytree(Registry(home).path("v0001"), stray)
+    (stray / "manifest.json").unlink()
+    assert Registry(home).versions() == ["v0001"]
+    assert [m["version"] for m in api.models(home=home)] == ["v0001"]
+    with pytest.raises(ModelNotFoundError, match="v0009"):
+        api.load_model("v0009", home=home)
+
+
+def test_no_champion_yet(tmp_path):
+    with pytest.raises(ModelNotFoundError, match="train one first"):
+        api.load_model(home=tmp_path)
+    assert api.models(home=tmp_path) == []
+
+
+# ----- concurrent and interrupted trainings ----------------------------------------------------
+def test_second_concurrent_training_is_busy(home, tmp_path, companies_csv, schema_toml):
+    home = copy_home(home, tmp_path / "home")
+    with Registry(home).training_lock(), pytest.raises(TrainingBusyError, match="already running"):
+        api.train(companies_csv, schema_toml, home=home)
+    assert Registry(home).versions() == ["v0001"]
+    assert not (home / "train.lock").exists()  # released by its holder
+
+
+def test_failed_training_changes_nothing(home, tmp_path, companies_csv, schema_toml, monkeypatch):
+    home = copy_home(home, tmp_path / "home")
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk full while explaining")
+
+    # Fail late, after every model is fitted, while files are being written.
+    monkeypatch.setattr("engine.registry.library_versions", explode)
+    with pytest.raises(RuntimeError, match="disk full"):
+        api.train(companies_csv, schema_toml, home=home)
+    assert Registry(home).versions() == ["v0001"] and champion(home) == "v0001"
+    assert len(api.audit_log(home=home)) == 1
+    assert not (home / "train.lock").exists()
+    assert not [p for p in Registry(home).root.iterdir() if p.name.startswith(".tmp-")]
+
+
+@pytest.fixture(scope="module")
+def big_demo(tmp_path_factory) -> dict:
+    return write_demo(tmp_path_factory.mktemp("big"), n_companies=20_000, seed=1)
+
+
+def test_killed_training_changes_nothing_and_does_not_block(
+    home, tmp_path, big_demo, subprocess_env, profile
+):
+    home = copy_home(home, tmp_path / "home")
+    before = {
+        "versions": Registry(home).versions(),
+        "aliases": Registry(home).aliases(),
+        "audit": api.audit_log(home=home),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "engine",
+        "train",
+        "--data",
+        big_demo["companies"],
+        "--schema",
+        big_demo["schema"],
+        "--home",
+        str(home),
+    ]
+    proc = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=subprocess_env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    seen: list[str] = []
+    reached = threading.Event()
+
+    def watch():
+        for line in proc.stderr:
+            seen.append(line)
+            if "cross-validation" in line:
+                reached.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    try:
+        deadline = time.monotonic() + 180
+        while not reached.is_set() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert reached.is_set() and proc.poll() is None, f"not killed mid-run: {''.join(seen)}"
+        assert (home / "train.lock").exists()
+        # While it runs, a second training on the same home is refused.
+        with pytest.raises(TrainingBusyError, match="already running"):
+            api.train(big_demo["companies"], big_demo["schema"], home=home)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+
+    registry = Registry(home)
+    assert registry.versions() == before["versions"]
+    assert registry.aliases() == before["aliases"]
+    assert api.audit_log(home=home) == before["audit"]
+    assert api.analyze(profile, home=home).model_version == "v0001"
+    assert (home / "train.lock").exists()  # left behind by the dead process
+
+    # A half-written version from an earlier crash is swept by the next training.
+    partial = registry.root / ".tmp-deadbeef"
+    partial.mkdir()
+    (partial / "analyzer.joblib").write_bytes(b"half")
+    small = write_demo(tmp_path / "small", n_companies=600, seed=2)
+    result = api.train(small["companies"], small["schema"], home=home, seed=0, tolerance=1.0)
+    assert result["version"] == "v0002"
+    assert registry.versions() == ["v0001", "v0002"]
+    assert not partial.exists()
+    assert not (home / "train.lock").exists()
+    assert api.load_model("v0002", home=home).version == "v0002"

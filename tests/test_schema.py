@@ -1,0 +1,183 @@
+"""Schema files and profile validation: every error names the key or field and what was expected."""
+
+from __future__ import annotations
+
+import math
+import tomllib
+
+import pytest
+
+from engine.demo import SCHEMA_TOML
+from engine.errors import ProfileError, SchemaError
+from engine.schema import load_schema, parse_schema, validate_profile
+
+FEATURE = '[[features]]\nname = "revenue"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('name = "no features"\n', ["'features'", "missing"]),
+        ("features = []\n", ["'features'", "at least one"]),
+        ('[[features]]\nlabel = "nameless"\n', ["'name'", "features[0]"]),
+        (FEATURE + 'kind = "ratio"\n', ["'revenue'", "'kind'", "'score'", "'metric'", "'ratio'"]),
+        (FEATURE + 'better = "up"\n', ["'revenue'", "'better'", "'higher'", "'lower'", "'up'"]),
+        (FEATURE + "min = 5\nmax = 5\n", ["'revenue'", "'min'", "'max'", "below"]),
+        (FEATURE + "min = 10\nmax = 1\n", ["'revenue'", "'min' (10.0)", "'max' (1.0)"]),
+        (FEATURE + 'min = "low"\n', ["'revenue'", "'min'", "number", "'low'"]),
+        (FEATURE + FEATURE, ["'revenue'", "declared twice", "unique"]),
+        ('target = "won"\n' + FEATURE, ["'target'", "table", "'won'"]),
+        ("[target]\npositive = 1\n" + FEATURE, ["[target]", "'column'", "missing"]),
+        ('[target]\ncolumn = "won"\ndesirable = "yes"\n' + FEATURE, ["'desirable'", "true or false", "'yes'"]),
+        ('[target]\ncolumn = "revenue"\n' + FEATURE, ["'revenue'", "target", "feature"]),
+        ('segments = ["industry"]\n' + FEATURE, ["'segments'", "table", "'columns'"]),
+        ('[segments]\ncolumns = ["revenue"]\n' + FEATURE, ["'revenue'", "segment", "feature"]),
+        ("id = 3\n" + FEATURE, ["'id'", "column name", "3"]),
+        ("name = = \n", ["not valid TOML"]),
+    ],
+    ids=[
+        "missing-features", "empty-features", "feature-without-name", "bad-kind", "bad-better",
+        "min-equals-max", "min-above-max", "min-not-number", "duplicate-name", "target-not-table",
+        "target-without-column", "desirable-not-bool", "target-is-feature", "segments-not-table",
+        "segment-is-feature", "id-not-string", "invalid-toml",
+    ],
+)  # fmt: skip
+def test_schema_error_names_key_and_expectation(tmp_path, text, expected):
+    path = tmp_path / "schema.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SchemaError) as err:
+        load_schema(path)
+    message = str(err.value)
+    for part in expected:
+        assert part in message, f"{part!r} not in {message!r}"
+    assert str(path) in message  # the file is named too
+
+
+def test_missing_schema_file_is_named(tmp_path):
+    path = tmp_path / "nowhere.toml"
+    with pytest.raises(SchemaError, match="does not exist") as err:
+        load_schema(path)
+    assert str(path) in str(err.value)
+    assert "TOML" in str(err.value)
+
+
+def test_schema_file_that_is_not_utf8(tmp_path):
+    path = tmp_path / "schema.toml"
+    path.write_bytes(b'name = "Caf\xe9"\n' + FEATURE.encode())
+    with pytest.raises(SchemaError, match="not valid TOML"):
+        load_schema(path)
+
+
+def test_demo_schema_parses_with_defaults():
+    schema = parse_schema(tomllib.loads(SCHEMA_TOML))
+    assert schema.id == "company_id"
+    assert schema.segments == ("industry", "size", "region")
+    assert schema.target.column == "high_growth" and schema.target.desirable
+    assert len(schema.features) == 14
+    assert len(schema.score_names) == 8
+    cac = schema.feature("customer_acquisition_cost")
+    assert cac.better == "lower" and cac.sign == -1
+    assert (cac.min, cac.max) == (0.0, 1_000_000.0)
+    minimal = parse_schema({"features": [{"name": "net_margin"}]})
+    only = minimal.features[0]
+    assert (only.kind, only.better, only.label) == ("metric", "higher", "Net margin")
+    assert minimal.target is None and minimal.segments == ()
+
+
+def test_schema_round_trips_through_dict():
+    schema = parse_schema(tomllib.loads(SCHEMA_TOML)).with_segment_values(
+        {"size": ("small", "large")}
+    )
+    again = parse_schema(schema.to_dict())
+    assert again == schema
+
+
+# ----- profiles ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def schema():
+    return parse_schema(tomllib.loads(SCHEMA_TOML)).with_segment_values(
+        {
+            "industry": ("retail", "technology"),
+            "size": ("small", "medium", "large"),
+            "region": ("west", "midwest"),
+        }
+    )
+
+
+@pytest.fixture
+def profile(schema) -> dict:
+    values = {"industry": "retail", "size": "small", "region": "west"}
+    for f in schema.features:
+        values[f.name] = 2.5 if f.kind == "score" else 0.5
+    return values
+
+
+def test_valid_profile_is_cleaned(schema, profile):
+    profile["strategy"] = "3.5"  # numbers as text are accepted, as a form would send them
+    profile["revenue_per_employee"] = 120_000
+    clean = validate_profile(schema, profile)
+    assert clean["strategy"] == 3.5
+    assert clean["revenue_per_employee"] == 120_000.0 and isinstance(
+        clean["revenue_per_employee"], float
+    )
+    assert clean["industry"] == "retail"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("strategy", None, "missing; expected a number between 0 and 5"),
+        ("technology", "high", "not a number: 'high'"),
+        ("technology", True, "not a number: True"),
+        ("data", math.nan, "not a finite number"),
+        ("people", math.inf, "not a finite number"),
+        ("process", 7, "7 is outside the bounds; expected a number between 0 and 5"),
+        ("customer_retention_rate", -0.1, "outside the bounds"),
+        ("industry", "aerospace", "unknown value 'aerospace'; expected one of retail, technology"),
+        ("region", None, "missing; expected one of west, midwest"),
+    ],
+)
+def test_one_bad_field(schema, profile, field, value, problem):
+    profile[field] = value
+    with pytest.raises(ProfileError) as err:
+        validate_profile(schema, profile)
+    assert err.value.problems == [{"field": field, "problem": err.value.problems[0]["problem"]}]
+    assert problem in err.value.problems[0]["problem"]
+    assert field in str(err.value)
+
+
+def test_every_problem_is_reported_at_once(schema, profile):
+    del profile["strategy"]
+    profile.update(
+        technology="abc", data=math.nan, people=-math.inf, process=6.5, industry="aerospace"
+    )
+    with pytest.raises(ProfileError) as err:
+        validate_profile(schema, profile)
+    problems = {p["field"]: p["problem"] for p in err.value.problems}
+    assert set(problems) == {"strategy", "technology", "data", "people", "process", "industry"}
+    assert problems["strategy"].startswith("missing")
+    assert problems["technology"].startswith("not a number")
+    assert "finite" in problems["data"] and "finite" in problems["people"]
+    assert "outside the bounds" in problems["process"]
+    assert "unknown value" in problems["industry"]
+    message = str(err.value)
+    assert message.startswith("The profile has 6 problem(s)")
+    for name in problems:
+        assert name in message
+
+
+def test_partial_profile_allows_missing_features_but_not_bad_ones(schema, profile):
+    del profile["strategy"]
+    profile["data"] = math.nan
+    clean = validate_profile(schema, profile, partial=True)
+    assert math.isnan(clean["strategy"]) and math.isnan(clean["data"])
+    profile["people"] = math.inf
+    with pytest.raises(ProfileError) as err:
+        validate_profile(schema, profile, partial=True)
+    assert [p["field"] for p in err.value.problems] == ["people"]
+
+
+@pytest.mark.parametrize("bad", [["a", "list"], "text", 3])
+def test_profile_must_be_an_object(schema, bad):
+    with pytest.raises(ProfileError, match="expected a JSON object"):
+        validate_profile(schema, bad)

@@ -64,6 +64,7 @@ async def _connection(
                         length = int(line[15:])
                 await reader.readexactly(length)
                 done = time.perf_counter()
+                out["sent"] += 1
                 if sent >= start:  # after the warm-up
                     out["latencies"].append(done - sent)
                     if head[9:12] != b"200":
@@ -77,7 +78,7 @@ async def _connection(
 async def _drive(port: int, requests: list[bytes], concurrency: int, duration: float) -> dict:
     start = time.perf_counter() + WARMUP_S
     stop = start + duration
-    out = {"latencies": [], "errors": 0}
+    out = {"latencies": [], "errors": 0, "sent": 0}
     await asyncio.gather(
         *(_connection(port, requests, k, concurrency, start, stop, out) for k in range(concurrency))
     )
@@ -93,6 +94,7 @@ async def _drive(port: int, requests: list[bytes], concurrency: int, duration: f
         "p50_ms": pct(0.50),
         "p99_ms": pct(0.99),
         "errors": out["errors"],
+        "sent": out["sent"],  # warm-up included
     }
 
 
@@ -204,6 +206,22 @@ def _stop(server: subprocess.Popen) -> None:
         server.wait()
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its children so far; NaN off Linux."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return float("nan")
+    total = 0
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if stat.parent.name == str(pid) or fields[1] == str(pid):  # fields[1]: parent pid
+            total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def run(
     home: Path | None,
     workers: list[int],
@@ -232,6 +250,7 @@ def run(
                     raise
                 for workload in workloads:
                     for c in concurrency:
+                        cpu = _cpu_seconds(server.pid)
                         client = subprocess.run(
                             [
                                 sys.executable,
@@ -257,6 +276,9 @@ def run(
                             "concurrency": c,
                             **json.loads(client.stdout),
                         }
+                        row["cpu_ms"] = (
+                            1000 * (_cpu_seconds(server.pid) - cpu) / max(row["sent"], 1)
+                        )
                         results.append(row)
                         print(json.dumps(row), file=sys.stderr)
             finally:
@@ -266,12 +288,13 @@ def run(
 
 def table(results: list[dict]) -> str:
     lines = [
-        "| workers | workload | concurrency | requests/s | p50 ms | p99 ms | errors |",
-        "|---:|---|---:|---:|---:|---:|---:|",
+        "| workers | workload | concurrency | requests/s | p50 ms | p99 ms | server CPU ms/request | errors |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
-            f"| {r['workers']} | {r['workload']} | {r['concurrency']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} |"
+            f"| {r['workers']} | {r['workload']} | {r['concurrency']} | {r['rps']:.0f} | {r['p50_ms']:.1f} "
+            f"| {r['p99_ms']:.1f} | {r['cpu_ms']:.2f} | {r['errors']} |"
         )
     return "\n".join(lines)
 

@@ -910,15 +910,6 @@ def create_app(home: str | Path | None = None, *, token: str | None = None) -> F
     """
     home = Path(home) if home is not None else api.default_home()
     token = token if token is not None else os.environ.get(TOKEN_ENV) or None
-    app_ref: dict[str, FastAPI] = {}
-
-    def schema_changed() -> None:
-        if "app" in app_ref:
-            app_ref["app"].openapi_schema = None
-
-    holder = ModelHolder(home, on_change=schema_changed)
-    predictions = PredictionLog(home)
-    trainer = Trainer(home, holder)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -932,7 +923,11 @@ def create_app(home: str | Path | None = None, *, token: str | None = None) -> F
         "batch scoring, benchmarks, model registry, training jobs, feedback and drift. Request bodies follow the served dataset schema.",
         lifespan=lifespan,
     )
-    app_ref["app"] = app
+    # A promotion to a version with another schema rebuilds the request models: regenerate
+    # the OpenAPI document with them.
+    holder = ModelHolder(home, on_change=lambda: setattr(app, "openapi_schema", None))
+    predictions = PredictionLog(home)
+    trainer = Trainer(home, holder)
     app.state.home = home
     app.state.models = holder
     app.state.predictions = predictions

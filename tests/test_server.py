@@ -358,7 +358,8 @@ def test_train_job_promote_and_rollback(throwaway_home, server_data, tmp_path):
     pd.read_csv(server_data["companies"]).head(400).to_csv(data, index=False)
     schema = tmp_path / "schema.toml"
     text = Path(server_data["schema"]).read_text()
-    schema.write_text(re.sub(r"\[target\].*?\n\n", "", text, flags=re.S))
+    text = re.sub(r"\[target\].*?\n\n", "", text, flags=re.S)
+    schema.write_text(text.replace('"Strategy maturity"', '"Strategy maturity (v2)"'))
     client = TestClient(create_app(throwaway_home, token=""))
 
     started = client.post(
@@ -390,12 +391,16 @@ def test_train_job_promote_and_rollback(throwaway_home, server_data, tmp_path):
     assert client.get("/health").json()["model_version"] == "v0002"
     analysis = client.post("/analyze", json=profile).json()
     assert analysis["model_version"] == "v0002" and "prediction" not in analysis
-    assert "high_growth" not in str(
-        client.get("/openapi.json").json()["components"]["schemas"]["Profile"]
-    )
+
+    def strategy_doc() -> str:
+        profile = client.get("/openapi.json").json()["components"]["schemas"]["Profile"]
+        return profile["properties"]["strategy"]["description"]
+
+    assert strategy_doc().startswith("Strategy maturity (v2)")  # the contract follows the schema
 
     assert client.post("/models/rollback").json()["serving"] == "v0001"
     assert client.get("/health").json()["model_version"] == "v0001"
+    assert strategy_doc().startswith("Strategy maturity;")
     api.promote("v0002", home=throwaway_home)  # another process moves the alias
     assert client.get("/health").json()["model_version"] == "v0002"
 

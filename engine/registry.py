@@ -32,6 +32,9 @@ from engine.errors import IntegrityError, ModelNotFoundError, TrainingBusyError
 VERSION_RE = re.compile(r"^v\d{4,}$")
 ALIASES = ("champion", "challenger")
 STALE_LOCK_S = 6 * 3600
+# Bump when the saved Analyzer's attributes change: older versions are then refused with a
+# clear message instead of failing in the middle of an analysis.
+FORMAT = 1
 
 
 def now_iso() -> str:
@@ -92,7 +95,7 @@ class Registry:
                 write(tmp / name)
                 hashes[name] = sha256_file(tmp / name)
             version = self._next_version()
-            manifest = {**manifest, "version": version, "created": now_iso(), "files": hashes, "libraries": library_versions()}
+            manifest = {**manifest, "version": version, "format": FORMAT, "created": now_iso(), "files": hashes, "libraries": library_versions()}
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
             os.rename(tmp, self.root / version)
             return version
@@ -107,6 +110,11 @@ class Registry:
     def verify(self, version: str) -> dict:
         """Check every file against the manifest; -> manifest, or IntegrityError naming the file."""
         manifest = self.manifest(version)
+        if manifest.get("format") != FORMAT:
+            raise IntegrityError(
+                f"Model version '{version}' was saved in format {manifest.get('format')}; this engine reads "
+                f"format {FORMAT}. Retrain to create a compatible version; the version is refused."
+            )
         folder = self.root / version
         for name, expected in manifest.get("files", {}).items():
             path = folder / name

@@ -28,6 +28,14 @@ from engine.errors import ProfileError
 from engine.server import TOKEN_ENV, create_app
 
 SEGMENTS = ("industry", "size", "region")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _local_mode(monkeypatch):
+    """Each HOME's own SQLite database and open admin endpoints, whatever the shell exports."""
+    monkeypatch.delenv("BENCHAI_DB_URL", raising=False)
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
 
 
 # ----- fixtures: demo data -> trained home -> app ------------------------------------------
@@ -443,7 +451,9 @@ def test_cli_serve_with_two_workers(throwaway_home, profiles):
         "--workers",
         "2",
     ]
-    server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
@@ -465,6 +475,7 @@ def test_cli_serve_with_two_workers(throwaway_home, profiles):
 def test_cli_serve_without_a_champion_says_so(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "engine", "serve", "--home", str(tmp_path)],
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,

@@ -208,6 +208,16 @@ def test_missing_file_is_refused(home, tmp_path):
         api.promote("v0001", home=home)
 
 
+def test_version_saved_in_another_format_is_refused(home, tmp_path):
+    work = copy_home(home, tmp_path / "home")
+    path = Registry(work).path("v0001") / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["format"] = 0
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IntegrityError, match="v0001.*format 0"):
+        api.load_model(home=work)
+
+
 def test_tampered_champion_is_not_rolled_back_to(two_versions, tmp_path):
     home = copy_home(two_versions, tmp_path / "home")
     (Registry(home).path("v0001") / "analyzer.joblib").write_bytes(b"not a model")

@@ -26,7 +26,6 @@ import hmac
 import io
 import json
 import logging
-import math
 import os
 import queue
 import socket
@@ -59,6 +58,7 @@ from engine.errors import (
     ProfileError,
     TrainingBusyError,
 )
+from engine.jsonsafe import finite
 from engine.schema import Feature, Schema
 
 log = logging.getLogger("engine.server")
@@ -89,19 +89,6 @@ def _default(o: Any) -> Any:
     return str(o)
 
 
-def _finite(value: Any) -> Any:
-    """``value`` with NaN/inf floats replaced by None, recursively (JSON has no NaN)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    if isinstance(value, np.generic | np.ndarray):
-        return _finite(value.tolist())
-    return value
-
-
 def dumps(obj: Any) -> bytes:
     """JSON bytes with NaN/inf written as null and numpy values as plain numbers."""
     if orjson is not None:
@@ -112,7 +99,7 @@ def dumps(obj: Any) -> bytes:
         return json.dumps(obj, default=_default, allow_nan=False, separators=(",", ":")).encode()
     except ValueError:
         return json.dumps(
-            _finite(obj), default=_default, allow_nan=False, separators=(",", ":")
+            finite(obj), default=_default, allow_nan=False, separators=(",", ":")
         ).encode()
 
 

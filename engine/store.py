@@ -34,6 +34,8 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
+from engine.jsonsafe import finite
+
 ALIASES = ("champion", "challenger", "shadow", "direct")
 SOURCES = ("analyze", "score", "replay", "api")
 JOB_STATUSES = ("queued", "running", "succeeded", "failed")
@@ -110,25 +112,12 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def _finite(value: Any) -> Any:
-    """``value`` with NaN/inf floats replaced by None, recursively (JSON has no NaN)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    if hasattr(value, "tolist"):
-        return _finite(value.tolist())
-    return value
-
-
 def _json_dumps(value: Any) -> str:
     # Fast path first; PostgreSQL rejects the NaN token json.dumps writes by default.
     try:
         return json.dumps(value, default=_json_default, allow_nan=False)
     except ValueError:
-        return json.dumps(_finite(value), default=_json_default, allow_nan=False)
+        return json.dumps(finite(value), default=_json_default, allow_nan=False)
 
 
 def _float_or_none(value: Any) -> float | None:

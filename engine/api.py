@@ -90,6 +90,8 @@ def train(
         manifest = {
             "schema": fitted.analyzer.schema.to_dict(),
             "data_fingerprint": _fingerprint(data, frame),
+            # Where the rows came from, so an automatic retrain can start from them again.
+            "data_source": None if isinstance(data, pd.DataFrame) else str(Path(data).resolve()),
             "rows": len(frame),
             "params": fitted.params,
             "metrics": _summary_metrics(fitted.metrics),
@@ -462,13 +464,47 @@ def check_alerts(*, home=None, now=None) -> list[dict]:
     if log:
         since = pd.Timestamp(log[-1]["when"])
     new_feedback = db.feedback_count(since=since)
-    raised = []
-    for c in alert_candidates(drift_result, pd.DataFrame(perf["estimated"]).assign(bucket=lambda f: pd.to_datetime(f["bucket"])) if perf["estimated"] else None,
-                              pd.DataFrame(perf["realised"]).assign(bucket=lambda f: pd.to_datetime(f["bucket"])) if perf["realised"] else None,
-                              new_feedback, cfg):
-        alert, _ = db.raise_alert(c["kind"], c["key"], c["severity"], c["message"], c.get("details"))
+    raised, any_new = [], False
+    for c in alert_candidates(drift_result, _dated(perf["estimated"]), _dated(perf["realised"]), new_feedback, cfg):
+        alert, created = db.raise_alert(c["kind"], c["key"], c["severity"], c["message"], c.get("details"))
         raised.append(alert)
+        any_new = any_new or created
+    if any_new and cfg["retrain_policy"] == "auto":
+        auto_retrain(home=home, reason="new alert: " + "; ".join(a["message"] for a in raised))
     return raised
+
+
+def _dated(records: list[dict]) -> pd.DataFrame | None:
+    return pd.DataFrame(records).assign(bucket=lambda f: pd.to_datetime(f["bucket"])) if records else None
+
+
+def auto_retrain(*, home=None, reason: str = "automatic retrain") -> dict:
+    """Retrain on the champion's training table plus every labelled logged profile; the new
+    version is promoted only through the quality gate. The outcome is recorded as an alert."""
+    from engine.errors import DataError
+
+    registry = Registry(_home(home))
+    manifest = registry.manifest(registry.resolve("champion"))
+    schema = Schema.from_dict(manifest["schema"])
+    source = manifest.get("data_source")
+    if schema.target is None or not source or not Path(source).is_file():
+        result = {"retrained": False, "why": f"the champion's training table is not available ({source})"}
+    else:
+        db = store(home=home)
+        labelled = db.labelled_predictions()
+        logged = db.predictions().set_index("id")
+        labelled = labelled[labelled["prediction_id"].isin(logged.index) & (labelled["alias"] != "shadow")]
+        fresh = pd.DataFrame(list(logged.loc[labelled["prediction_id"], "profile"]))
+        fresh[schema.target.column] = labelled["outcome"].to_numpy()
+        combined = pd.concat([read_table(source), fresh], ignore_index=True)
+        try:
+            outcome = train(combined, schema, home=home, actor="auto-retrain")
+            result = {"retrained": True, "rows_added": len(fresh), **outcome}
+        except DataError as exc:
+            result = {"retrained": False, "why": str(exc)}
+    store(home=home).raise_alert("auto_retrain", str(result.get("version", "skipped")), "low",
+                                 f"Automatic retrain ({reason[:200]}): {json.dumps(result, default=str)[:400]}")
+    return result
 
 
 def alerts(*, home=None, open_only: bool = False) -> list[dict]:

@@ -120,3 +120,17 @@ def test_cli_drift_and_monitor_print_json(replayed, capsys):
     assert cli(["monitor", "--home", str(home)]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert {"volume", "drift", "performance", "alerts"} <= set(summary)
+
+
+def test_auto_policy_retrains_through_the_quality_gate(replayed, tmp_path):
+    home, _, _ = replayed
+    work = tmp_path / "home"
+    shutil.copytree(home, work)
+    api.store(home=work).resolve_alert(api.alerts(home=work, open_only=True)[0]["id"])
+    before = api.models(home=work)
+    api.update_settings({"retrain_policy": "auto"}, home=work)
+    api.check_alerts(home=work, now="2026-11-01T00:00:00Z")
+    after = api.models(home=work)
+    assert len(after) == len(before) + 1
+    assert api.audit_log(home=work)[-1]["actor"] == "auto-retrain"
+    assert any(a["kind"] == "auto_retrain" for a in api.alerts(home=work))

@@ -316,7 +316,7 @@ class Analyzer:
         names = self.schema.feature_names
         X = df[names].to_numpy(dtype=float)
         Z = self.scaler.transform(X)
-        codes = self.groups.codes(df) if self.schema.segments else self.groups.codes(pd.DataFrame(index=df.index))
+        codes = self.groups.codes(df)
         chosen = self.stats.choose(codes)
         seg, dist = self.segments.predict(Z[:, self.cluster_index])
         out = pd.DataFrame(index=df.index)

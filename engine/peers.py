@@ -145,7 +145,7 @@ class PeerStats:
         enough = counts >= self.min_peers
         enough[:, -1, :] = True  # the population is the last resort
         level = enough.argmax(axis=1)  # first (narrowest) level with enough peers
-        return np.take_along_axis(codes, level, axis=1) if codes.shape[1] else level
+        return np.take_along_axis(codes, level, axis=1)
 
 
 def _heavy_tails(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

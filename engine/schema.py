@@ -31,6 +31,17 @@ class Feature:
     unit: str | None = None
 
     @property
+    def expected(self) -> str:
+        """What a valid value is, in words: 'a number between 0 and 5'."""
+        if self.min is not None and self.max is not None:
+            return f"a number between {self.min:g} and {self.max:g}"
+        if self.min is not None:
+            return f"a number of at least {self.min:g}"
+        if self.max is not None:
+            return f"a number of at most {self.max:g}"
+        return "a number"
+
+    @property
     def sign(self) -> int:
         """+1 when higher is better, -1 when lower is better, 0 when neither."""
         return {"higher": 1, "lower": -1, "none": 0}[self.better]
@@ -252,21 +263,21 @@ def validate_profile(schema: Schema, profile: dict, *, partial: bool = False) ->
             if partial:
                 clean[f.name] = math.nan
             else:
-                problems.append({"field": f.name, "problem": "missing; expected a number" + _bounds(f)})
+                problems.append({"field": f.name, "problem": "missing; expected " + f.expected})
             continue
         raw = profile[f.name]
         number = _as_number(raw)
         if number is None:
-            problems.append({"field": f.name, "problem": f"not a number: {raw!r}; expected a number" + _bounds(f)})
+            problems.append({"field": f.name, "problem": f"not a number: {raw!r}; expected " + f.expected})
             continue
         if math.isnan(number) or math.isinf(number):
             if partial and math.isnan(number):
                 clean[f.name] = math.nan
                 continue
-            problems.append({"field": f.name, "problem": f"{raw!r} is not a finite number; expected a number" + _bounds(f)})
+            problems.append({"field": f.name, "problem": f"{raw!r} is not a finite number; expected " + f.expected})
             continue
         if (f.min is not None and number < f.min) or (f.max is not None and number > f.max):
-            problems.append({"field": f.name, "problem": f"{number:g} is outside the bounds; expected a number" + _bounds(f)})
+            problems.append({"field": f.name, "problem": f"{number:g} is outside the bounds; expected " + f.expected})
             continue
         clean[f.name] = number
     if schema.id and profile.get(schema.id) is not None:
@@ -274,16 +285,6 @@ def validate_profile(schema: Schema, profile: dict, *, partial: bool = False) ->
     if problems:
         raise ProfileError(problems)
     return clean
-
-
-def _bounds(f: Feature) -> str:
-    if f.min is not None and f.max is not None:
-        return f" between {f.min:g} and {f.max:g}"
-    if f.min is not None:
-        return f" of at least {f.min:g}"
-    if f.max is not None:
-        return f" of at most {f.max:g}"
-    return ""
 
 
 def _list(values: tuple[str, ...] | None) -> str:

@@ -160,16 +160,6 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 # ----- request contracts generated from the dataset schema ---------------------------------
-def _expected(feature: Feature) -> str:
-    if feature.min is not None and feature.max is not None:
-        return f"a number between {feature.min:g} and {feature.max:g}"
-    if feature.min is not None:
-        return f"a number of at least {feature.min:g}"
-    if feature.max is not None:
-        return f"a number of at most {feature.max:g}"
-    return "a number"
-
-
 def _feature_type(f: Feature, optional: bool, nullable: bool = True) -> tuple:
     text = f.label + (f" ({f.unit})" if f.unit else "") + f"; {f.kind}"
     text += {"higher": ", higher is better.", "lower": ", lower is better.", "none": "."}[f.better]
@@ -270,7 +260,7 @@ class Contracts:
         if error["type"] == "missing" and loc:
             column = loc[-1]
             if column in self.schema.feature_names:
-                msg += f"; expected {_expected(self.schema.feature(column))}"
+                msg += f"; expected {self.schema.feature(column).expected}"
             elif column in self.schema.segment_values:
                 msg += "; expected one of " + ", ".join(self.schema.segment_values[column][:12])
         return {"loc": loc, "msg": msg, "type": error["type"]}

@@ -317,19 +317,6 @@ def _insert_for(dialect: str):
 
 # --------------------------------------------------------------------------- the store
 
-_PREDICTION_KEYS = {
-    "ts",
-    "model_version",
-    "alias",
-    "company_id",
-    "profile",
-    "outputs",
-    "probability",
-    "segment",
-    "source",
-    "request_id",
-}
-_FEEDBACK_KEYS = {"prediction_id", "company_id", "outcome", "ts"}
 _PREDICTION_COLUMNS = [
     "id",
     "ts",
@@ -343,6 +330,8 @@ _PREDICTION_COLUMNS = [
     "source",
     "request_id",
 ]
+_PREDICTION_KEYS = set(_PREDICTION_COLUMNS) - {"id"}  # what a caller may give (the id is ours)
+_FEEDBACK_KEYS = {"prediction_id", "company_id", "outcome", "ts"}
 _LABELLED_COLUMNS = [
     "prediction_id",
     "ts",

@@ -18,7 +18,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.drift import ReferenceProfile, drift_report  # noqa: E402
+from engine.monitoring.drift import ReferenceProfile, drift_report  # noqa: E402
 
 N_NUMERIC, N_CATEGORICAL = 18, 12
 CURRENT_ROWS = (10_000, 100_000, 1_000_000)

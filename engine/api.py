@@ -16,12 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engine.analyzer import Analysis, Analyzer
-from engine.data import check_frame, read_table
+from engine.analysis.analyzer import Analysis, Analyzer
 from engine.errors import IntegrityError, ModelNotFoundError
 from engine.registry import Registry, analyzer_writers, load_analyzer
-from engine.schema import Schema, load_schema
-from engine.training import Progress, fit_version
+from engine.schema import Schema, check_frame, load_schema, read_table
+from engine.training.fit import Progress, fit_version
 
 GATE_TOLERANCE = 0.01
 
@@ -150,7 +149,7 @@ def _quality_gate(registry: Registry, new: Analyzer, frame: pd.DataFrame, metric
         return True, f"schema differs from champion {champion_version}; gate not applicable; promoted"
     from sklearn.metrics import roc_auc_score
 
-    from engine.evaluation import holdout_mask
+    from engine.training.evaluation import holdout_mask
 
     target = new.schema.target.column
     held = frame[holdout_mask(frame, new.schema.id) & frame[target].notna()]
@@ -268,7 +267,7 @@ def store(*, home=None):
 
 def settings(*, home=None) -> dict:
     """Monitoring and serving settings of HOME (defaults merged with HOME/settings.json)."""
-    from engine.monitoring import DEFAULT_SETTINGS
+    from engine.monitoring.settings import DEFAULT_SETTINGS
 
     path = _home(home) / "settings.json"
     saved = json.loads(path.read_text()) if path.is_file() else {}
@@ -276,7 +275,7 @@ def settings(*, home=None) -> dict:
 
 
 def update_settings(changes: dict, *, home=None) -> dict:
-    from engine.monitoring import DEFAULT_SETTINGS
+    from engine.monitoring.settings import DEFAULT_SETTINGS
 
     unknown = set(changes) - set(DEFAULT_SETTINGS)
     if unknown:
@@ -294,7 +293,7 @@ def update_settings(changes: dict, *, home=None) -> dict:
 
 def serving_alias(company_id, *, home=None) -> str:
     """Which alias serves this company: the challenger for a stable hash-share of ids."""
-    from engine.monitoring import route
+    from engine.monitoring.routing import route
 
     share = settings(home=home)["challenger_share"]
     if share > 0 and Registry(_home(home)).aliases()["challenger"] is None:
@@ -373,8 +372,8 @@ def record_feedback(rows: list[dict] | pd.DataFrame | str | Path, *, home=None) 
 def drift(current: str | Path | pd.DataFrame | None = None, *, home=None, days: float | None = None, now=None, tests: dict | None = None, thresholds: dict | None = None, dataset_threshold: float | None = None, ref: str = "champion") -> dict:
     """Drift report of a table (or of the prediction log's last ``days``) against the
     version's reference profile, plus drift of the predicted probabilities."""
-    from engine.drift import ReferenceProfile, drift_report, series_drift
     from engine.errors import DataError
+    from engine.monitoring.drift import ReferenceProfile, drift_report, series_drift
 
     registry = Registry(_home(home))
     version = registry.resolve(ref)
@@ -421,7 +420,7 @@ def logged_profiles(*, home=None, days: float | None = None, now=None, start=Non
 
 def performance(*, home=None, freq: str = "W") -> dict:
     """Realised (from feedback) and estimated (label-free) performance per time bucket."""
-    from engine.monitoring import estimated_performance, realised_performance
+    from engine.monitoring.performance import estimated_performance, realised_performance
 
     db = store(home=home)
     calibration = None
@@ -450,7 +449,7 @@ def check_alerts(*, home=None, now=None) -> list[dict]:
     """Evaluate the alert rules; raise (deduplicated) alerts; retrain when the policy is auto.
     -> the alerts raised by this check (new or already open)."""
     from engine.errors import DataError
-    from engine.monitoring import alert_candidates
+    from engine.monitoring.alerts import alert_candidates
 
     cfg = settings(home=home)
     db = store(home=home)
@@ -537,7 +536,7 @@ def monitor(*, home=None) -> dict:
 
 def compare(*, home=None) -> dict:
     """Champion vs challenger on feedback, with a significance test."""
-    from engine.monitoring import compare_models
+    from engine.monitoring.routing import compare_models
 
     labelled = store(home=home).labelled_predictions()
     if labelled.empty:
@@ -563,7 +562,7 @@ def replay(data: str | Path | pd.DataFrame | None = None, *, home=None, baseline
     start = end - pd.Timedelta(weeks=weeks)
     span = (end - start).total_seconds()
     if baseline is not None:
-        from engine.evaluation import holdout_mask
+        from engine.training.evaluation import holdout_mask
 
         base, _ = load_dataset(baseline, schema)
         # Only rows the model never trained on, or realised accuracy would be flattered.

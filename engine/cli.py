@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.command == "replay":
         _print(api.replay(args.data, home=args.home, baseline=args.baseline, weeks=args.weeks, feedback_share=args.feedback_share, feedback_delay_days=args.feedback_delay_days, seed=args.seed))
     elif args.command == "serve":
-        from engine.server import serve
+        from engine.service.server import serve
 
         serve(args.home, host=args.host, port=args.port, workers=args.workers, access_log=not args.no_access_log)
     elif args.command == "models":

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from sklearn.ensemble import IsolationForest
 
-from engine import anomalies as anom
-from engine.isolation import PackedIsolationForest
+from engine.analysis import anomalies as anom
+from engine.analysis.isolation import PackedIsolationForest
 
 GROUPS = [
     ("manufacturing", "small", "midwest"),

@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.data import check_frame, read_table
 from engine.errors import DataError
-from engine.schema import parse_schema
+from engine.schema import check_frame, parse_schema, read_table
 
 SCHEMA = parse_schema(
     {

@@ -18,7 +18,7 @@ from sklearn.metrics import adjusted_rand_score, roc_auc_score, silhouette_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from engine import demo
+from engine.demo import generator as demo
 from engine.schema import load_schema, parse_schema
 
 N = 5000

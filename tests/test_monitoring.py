@@ -12,7 +12,8 @@ import pytest
 
 from engine import api
 from engine.cli import main as cli
-from engine.monitoring import compare_models, estimated_performance, route
+from engine.monitoring.performance import estimated_performance
+from engine.monitoring.routing import compare_models, route
 
 
 @pytest.fixture(scope="module")

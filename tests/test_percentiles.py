@@ -12,7 +12,7 @@ import pytest
 from scipy.stats import percentileofscore
 
 from engine import api
-from engine import percentiles as pct
+from engine.analysis import percentiles as pct
 from engine.demo import SCHEMA_TOML, generate
 from engine.schema import parse_schema
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.neighbours import MIN_SUPPORT, NeighbourIndex
+from engine.analysis.neighbours import MIN_SUPPORT, NeighbourIndex
 
 N_PROFILES = 40
 

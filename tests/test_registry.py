@@ -15,11 +15,11 @@ import time
 from pathlib import Path
 
 import pytest
+from engine.training.evaluation import holdout_mask
 
 from engine import api, cli
 from engine.demo import write_demo
 from engine.errors import IntegrityError, ModelNotFoundError, TrainingBusyError
-from engine.evaluation import holdout_mask
 from engine.registry import Registry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -259,7 +259,7 @@ def test_failed_training_changes_nothing(home, tmp_path, companies_csv, schema_t
         raise RuntimeError("disk full while explaining")
 
     # Fail late, after every model is fitted, while files are being written.
-    monkeypatch.setattr("engine.registry.library_versions", explode)
+    monkeypatch.setattr("engine.registry.versions.library_versions", explode)
     with pytest.raises(RuntimeError, match="disk full"):
         api.train(companies_csv, schema_toml, home=home)
     assert Registry(home).versions() == ["v0001"] and champion(home) == "v0001"

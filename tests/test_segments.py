@@ -9,7 +9,7 @@ import pytest
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from engine.segments import SegmentModel, _describe
+from engine.analysis.segments import SegmentModel, _describe
 
 
 def test_segments_recover_planted_archetypes(scored, checked, truth):

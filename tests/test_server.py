@@ -1,4 +1,4 @@
-"""The HTTP API (engine.server): every endpoint and its error paths, a training job that
+"""The HTTP API (engine.service.server): every endpoint and its error paths, a training job that
 completes, promotion and rollback changing what is served, admin tokens, and a property-based
 run of schemathesis against the OpenAPI document asserting that no request gives a 5xx."""
 
@@ -25,7 +25,7 @@ from schemathesis.checks import not_a_server_error
 
 from engine import api
 from engine.errors import ProfileError
-from engine.server import TOKEN_ENV, create_app
+from engine.service.server import TOKEN_ENV, create_app
 
 SEGMENTS = ("industry", "size", "region")
 ROOT = Path(__file__).resolve().parents[1]

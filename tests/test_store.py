@@ -1,4 +1,4 @@
-"""engine.store on SQLite and (when BENCHAI_TEST_PG_URL is set) PostgreSQL."""
+"""engine.store.store on SQLite and (when BENCHAI_TEST_PG_URL is set) PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 from conftest_pg import BACKENDS, database_url
 
-from engine import store as store_mod
 from engine.store import Store, default_url
+from engine.store import store as store_mod
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 

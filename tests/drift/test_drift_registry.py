@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from engine.drift import (
+from engine.monitoring.drift import (
     DriftConfigError,
     DriftInput,
     DriftTest,

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.drift import ReferenceProfile, drift_report
 from engine.errors import DataError
+from engine.monitoring.drift import ReferenceProfile, drift_report
 
 
 @pytest.mark.parametrize("n_rows", [300, 3000])

@@ -8,14 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.drift import (
+from engine.errors import DataError
+from engine.monitoring.drift import (
     DriftConfigError,
     ReferenceProfile,
     UnknownDriftTest,
     drift_report,
     series_drift,
 )
-from engine.errors import DataError
 
 
 def make_pair(n_rows: int, *, shift: bool, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:

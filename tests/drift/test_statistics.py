@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from engine.drift.chisquare import chisquare_pvalue
-from engine.drift.jensenshannon import jensen_shannon_distance
-from engine.drift.ks import ks_pvalue
-from engine.drift.psi import population_stability_index
-from engine.drift.wasserstein import normalized_wasserstein
+from engine.monitoring.drift.chisquare import chisquare_pvalue
+from engine.monitoring.drift.jensenshannon import jensen_shannon_distance
+from engine.monitoring.drift.ks import ks_pvalue
+from engine.monitoring.drift.psi import population_stability_index
+from engine.monitoring.drift.wasserstein import normalized_wasserstein
 
 RANGE10 = np.arange(10.0)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from engine.drift.registry import DriftInput, DriftTest, register
+from engine.monitoring.drift.registry import DriftInput, DriftTest, register
 
 
 def chisquare_pvalue(reference_counts: np.ndarray, current_counts: np.ndarray) -> float:

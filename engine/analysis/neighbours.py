@@ -3,7 +3,7 @@
 An action is a feature where similar companies with the desirable outcome are clearly ahead
 of this company, and where being ahead goes with a better outcome rate among those neighbours.
 Its peer evidence is that outcome-rate difference; the outcome model (when there is one) adds
-its own estimate of the effect in ``engine.analyzer``.
+its own estimate of the effect in ``engine.analysis.analyzer``.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import math
 import numpy as np
 from scipy import stats
 
-from engine.drift.registry import DriftInput, DriftTest, register
+from engine.monitoring.drift.registry import DriftInput, DriftTest, register
 
 # Evidently divides by max(std, 0.001). A constant reference has std 0, and a fixed floor makes
 # the verdict depend on units; a floor relative to the reference level keeps "any material

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from engine.drift.registry import DriftInput, DriftTest, register
+from engine.monitoring.drift.registry import DriftInput, DriftTest, register
 
 # scipy's exact p-value costs O(n_reference * n_current); beyond this many pairs the
 # asymptotic distribution is accurate to well under the 0.05 threshold's resolution.

@@ -9,10 +9,10 @@ registers itself on import; to add one, write the module and import it below.
 from __future__ import annotations
 
 # Imported for their registration side effect; order does not matter.
-from engine.drift import chisquare, jensenshannon, ks, psi, wasserstein  # noqa: F401
-from engine.drift.errors import DriftConfigError, UnknownDriftTest
-from engine.drift.profile import ReferenceProfile
-from engine.drift.registry import (
+from engine.monitoring.drift import chisquare, jensenshannon, ks, psi, wasserstein  # noqa: F401
+from engine.monitoring.drift.errors import DriftConfigError, UnknownDriftTest
+from engine.monitoring.drift.profile import ReferenceProfile
+from engine.monitoring.drift.registry import (
     DriftInput,
     DriftTest,
     available_tests,
@@ -20,7 +20,7 @@ from engine.drift.registry import (
     get_test,
     register,
 )
-from engine.drift.report import ColumnDrift, DriftReport, drift_report, series_drift
+from engine.monitoring.drift.report import ColumnDrift, DriftReport, drift_report, series_drift
 
 __all__ = [
     "ColumnDrift",

@@ -2,8 +2,8 @@
 
 ``Analyzer`` owns everything one training run fitted (scaler, segments, peer statistics,
 anomaly models, neighbour index, outcome model) and answers ``analyze`` for one profile and
-``score`` for a whole table. It is built by ``engine.training`` and saved by
-``engine.registry``; the facade ``engine.api`` is what callers use.
+``score`` for a whole table. It is built by ``engine.training.fit`` and saved by
+``engine.registry.versions``; the facade ``engine.api`` is what callers use.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from engine import anomalies as anom
-from engine import percentiles as pct
+from engine.analysis import anomalies as anom
+from engine.analysis import percentiles as pct
 from engine.schema import Schema, validate_profile
 
 N_SIMILAR = 10
@@ -51,7 +51,7 @@ class Analysis:
 
 
 class Analyzer:
-    """Fitted models of one version. Built by ``engine.training.fit_analyzer``."""
+    """Fitted models of one version. Built by ``engine.training.fit.fit_analyzer``."""
 
     version: str | None = None
 
@@ -300,7 +300,7 @@ class Analyzer:
 
     # ----- a whole table -----------------------------------------------------------------
     def score(self, df: pd.DataFrame, *, chunk: int = 100_000, progress=None) -> pd.DataFrame:
-        """Vectorised analysis of a checked table (see ``engine.data.check_frame``).
+        """Vectorised analysis of a checked table (see ``engine.schema.tables.check_frame``).
 
         Returns one row per input row: segment, anomaly count and worst severity, the
         direction-aware percentile rank of every feature, and the outcome probability.

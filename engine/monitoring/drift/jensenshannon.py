@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import distance
 
-from engine.drift.registry import DriftInput, DriftTest, register
+from engine.monitoring.drift.registry import DriftInput, DriftTest, register
 
 
 def jensen_shannon_distance(reference_counts: np.ndarray, current_counts: np.ndarray) -> float:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engine.features import robust_scale
+from engine.analysis.scaling import robust_scale
 
 GRID = np.linspace(0.0, 100.0, 101)  # percentiles kept per group and feature
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.drift.errors import DriftConfigError, UnknownDriftTest
+from engine.monitoring.drift.errors import DriftConfigError, UnknownDriftTest
 
 COLUMN_TYPES = ("numeric", "categorical")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.drift.registry import DriftInput, DriftTest, register
+from engine.monitoring.drift.registry import DriftInput, DriftTest, register
 
 EMPTY_BIN_SHARE = 1e-4
 

@@ -50,6 +50,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from starlette.concurrency import run_in_threadpool
 
 from engine import api
+from engine.encoding import finite
 from engine.errors import (
     BenchError,
     DataError,
@@ -58,10 +59,9 @@ from engine.errors import (
     ProfileError,
     TrainingBusyError,
 )
-from engine.jsonsafe import finite
 from engine.schema import Feature, Schema
 
-log = logging.getLogger("engine.server")
+log = logging.getLogger("engine.service.server")
 
 TOKEN_ENV = "BENCHAI_API_TOKEN"
 MAX_ROWS = 100_000  # per /score or /feedback request
@@ -1318,7 +1318,7 @@ def _http_protocol() -> type:
 
 
 def __getattr__(name: str):
-    # uvicorn's worker processes import the protocol by name: engine.server:NoDelayHTTPProtocol
+    # uvicorn's worker processes import the protocol by name: engine.service.server:NoDelayHTTPProtocol
     if name == "NoDelayHTTPProtocol":
         return _http_protocol()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -1361,14 +1361,14 @@ def serve(
     if not sys.platform.startswith("linux"):
         os.environ["BENCHAI_HOME"] = str(home.resolve())
         uvicorn.run(
-            "engine.server:create_app",
+            "engine.service.server:create_app",
             factory=True,
             host=host,
             port=port,
             workers=workers,
             log_level=log_level,
             access_log=access_log,
-            http="engine.server:NoDelayHTTPProtocol",
+            http="engine.service.server:NoDelayHTTPProtocol",
         )
         return
     if port == 0:

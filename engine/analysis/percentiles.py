@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.peers import GRID, PeerStats
+from engine.analysis.peers import GRID, PeerStats
 
 BANDS = ((10, "significantly below"), (25, "below"), (75, "average"), (90, "above"), (101, "significantly above"))
 

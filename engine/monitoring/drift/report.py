@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.drift.errors import DriftConfigError
-from engine.drift.profile import (
+from engine.errors import DataError
+from engine.monitoring.drift.errors import DriftConfigError
+from engine.monitoring.drift.profile import (
     CategoricalReference,
     NumericReference,
     ReferenceProfile,
@@ -20,8 +21,13 @@ from engine.drift.profile import (
     numeric_values,
     sample_rows,
 )
-from engine.drift.registry import DriftInput, DriftTest, available_tests, default_test, get_test
-from engine.errors import DataError
+from engine.monitoring.drift.registry import (
+    DriftInput,
+    DriftTest,
+    available_tests,
+    default_test,
+    get_test,
+)
 
 # KS and Wasserstein cost grows with the sample; 20,000 current values pin a p-value or a
 # distance far more finely than the reference sample (<= 5,000 values) can anyway.

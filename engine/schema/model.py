@@ -1,4 +1,4 @@
-"""The dataset schema (a TOML file) and validation of one company profile against it.
+"""The dataset schema (a TOML file).
 
 A schema names the numeric features (assessment scores and business metrics), the optional
 segment columns that define peer groups (broad to narrow), the optional binary target and the
@@ -7,13 +7,12 @@ optional id column. See DESIGN.md, "Data contract".
 
 from __future__ import annotations
 
-import math
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.errors import ProfileError, SchemaError
+from engine.errors import SchemaError
 
 KINDS = ("score", "metric")
 DIRECTIONS = ("higher", "lower", "none")
@@ -222,73 +221,3 @@ def parse_schema(raw: dict, source: str = "schema") -> Schema:
         segments=segments,
         segment_values=segment_values,
     )
-
-
-def _as_number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def validate_profile(schema: Schema, profile: dict, *, partial: bool = False) -> dict:
-    """Check one profile; returns a clean copy (floats, strings) or raises ProfileError.
-
-    Every problem is collected before raising, so the user fixes them all at once. With
-    ``partial=True`` missing features are allowed and become NaN (the models impute them).
-    """
-    if not isinstance(profile, dict):
-        raise ProfileError([{"field": "profile", "problem": f"expected a JSON object, got {type(profile).__name__}"}])
-    problems: list[dict] = []
-    clean: dict[str, Any] = {}
-    for col in schema.segments:
-        value = profile.get(col)
-        allowed = schema.segment_values.get(col)
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            problems.append({"field": col, "problem": "missing; expected one of " + _list(allowed)})
-            continue
-        value = str(value)
-        if allowed and value not in allowed:
-            problems.append({"field": col, "problem": f"unknown value {value!r}; expected one of {_list(allowed)}"})
-            continue
-        clean[col] = value
-    for f in schema.features:
-        if f.name not in profile or profile[f.name] is None:
-            if partial:
-                clean[f.name] = math.nan
-            else:
-                problems.append({"field": f.name, "problem": "missing; expected " + f.expected})
-            continue
-        raw = profile[f.name]
-        number = _as_number(raw)
-        if number is None:
-            problems.append({"field": f.name, "problem": f"not a number: {raw!r}; expected " + f.expected})
-            continue
-        if math.isnan(number) or math.isinf(number):
-            if partial and math.isnan(number):
-                clean[f.name] = math.nan
-                continue
-            problems.append({"field": f.name, "problem": f"{raw!r} is not a finite number; expected " + f.expected})
-            continue
-        if (f.min is not None and number < f.min) or (f.max is not None and number > f.max):
-            problems.append({"field": f.name, "problem": f"{number:g} is outside the bounds; expected " + f.expected})
-            continue
-        clean[f.name] = number
-    if schema.id and profile.get(schema.id) is not None:
-        clean[schema.id] = profile[schema.id]
-    if problems:
-        raise ProfileError(problems)
-    return clean
-
-
-def _list(values: tuple[str, ...] | None) -> str:
-    if not values:
-        return "a text value"
-    shown = ", ".join(values[:12])
-    return shown + (", ..." if len(values) > 12 else "")

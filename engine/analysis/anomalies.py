@@ -14,9 +14,9 @@ from itertools import combinations
 import numpy as np
 from sklearn.ensemble import IsolationForest
 
-from engine.features import robust_scale
-from engine.isolation import PackedIsolationForest
-from engine.peers import PeerStats
+from engine.analysis.isolation import PackedIsolationForest
+from engine.analysis.peers import PeerStats
+from engine.analysis.scaling import robust_scale
 
 Z_THRESHOLD = 3.5
 SEVERITIES = ((8.0, "high"), (5.0, "medium"), (Z_THRESHOLD, "low"))

@@ -34,7 +34,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
-from engine.jsonsafe import finite
+from engine.encoding import finite
 
 ALIASES = ("champion", "challenger", "shadow", "direct")
 SOURCES = ("analyze", "score", "replay", "api")

@@ -1,7 +1,7 @@
 """Fitting every model of a version from one checked table.
 
 ``fit_version`` is the one training routine: it reports progress as (stage, fraction) through
-an optional callback and returns plain data plus the fitted ``Analyzer``; ``engine.registry``
+an optional callback and returns plain data plus the fitted ``Analyzer``; ``engine.registry.versions``
 writes it to disk and ``engine.api.train`` wires the two together.
 """
 
@@ -15,16 +15,16 @@ import numpy as np
 import pandas as pd
 from sklearn.decomposition import PCA
 
-from engine import evaluation
-from engine.analyzer import Analyzer
-from engine.anomalies import GapModel, MultivariateScorer
+from engine.analysis.analyzer import Analyzer
+from engine.analysis.anomalies import GapModel, MultivariateScorer
+from engine.analysis.neighbours import NeighbourIndex
+from engine.analysis.outcome import DEFAULTS, OutcomeClassifier
+from engine.analysis.peers import PeerGroups, PeerStats
+from engine.analysis.scaling import FeatureScaler
+from engine.analysis.segments import SegmentModel
 from engine.errors import DataError
-from engine.features import FeatureScaler
-from engine.neighbours import NeighbourIndex
-from engine.outcome import DEFAULTS, OutcomeClassifier
-from engine.peers import PeerGroups, PeerStats
 from engine.schema import Schema
-from engine.segments import SegmentModel
+from engine.training import evaluation
 
 Progress = Callable[[str, float], None]
 EXPLAIN_SAMPLE = 1_000
@@ -54,7 +54,7 @@ def fit_version(
     search_budget_s: float = 60.0,
     progress: Progress | None = None,
 ) -> FittedVersion:
-    """Fit every model on a table already checked by ``engine.data.check_frame``."""
+    """Fit every model on a table already checked by ``engine.schema.tables.check_frame``."""
     started = time.monotonic()
     report = progress or (lambda stage, fraction: None)
     names = schema.feature_names
@@ -260,7 +260,7 @@ def _insights(analyzer: Analyzer, sample: pd.DataFrame, Zc: np.ndarray, y: np.nd
 
 def _reference(df: pd.DataFrame, schema: Schema, analyzer: Analyzer, seed: int) -> dict:
     """Compact drift reference: summaries and a sample of the training data and probabilities."""
-    from engine.drift import ReferenceProfile
+    from engine.monitoring.drift import ReferenceProfile
 
     frame = df[schema.feature_names + list(schema.segments)].copy()
     if analyzer.outcome is not None:

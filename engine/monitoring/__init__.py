@@ -1,0 +1,2 @@
+"""Monitoring: drift, performance over time, alert rules, champion/challenger routing,
+settings and automatic retraining."""

@@ -1,0 +1,5 @@
+"""The versioned model registry: immutable versions, aliases, audit log, training lock."""
+
+from engine.registry.versions import Registry, analyzer_writers, load_analyzer, sha256_file
+
+__all__ = ["Registry", "analyzer_writers", "load_analyzer", "sha256_file"]

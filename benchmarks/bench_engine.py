@@ -69,14 +69,14 @@ def main() -> None:
         tmp = Path(tmp)
         paths = write_demo(tmp / "demo", n_companies=5000, seed=0)
         home = tmp / "home"
-        api.train(paths["companies"], paths["schema"], home=home, seed=0)
-        model = api.load_model(home=home)
+        api.workspace(home).train(paths["companies"], paths["schema"], seed=0)
+        model = api.workspace(home).model()
         checked, _ = api.load_dataset(paths["companies"], model.schema)
         rows = pd.read_csv(paths["companies"]).drop(columns=["high_growth"]).head(1000)
         rows = rows.fillna({"inventory_turnover": 0.0, "revenue_per_employee": 150000.0, "profit_margin": 0.1,
                             "customer_retention_rate": 0.8, "customer_acquisition_cost": 500.0, "revenue_growth": 0.05})
         profiles = rows.to_dict("records")
-        plain = api.load_model(home=home)
+        plain = api.workspace(home).model()
         plain.outcome = None  # the analysis part alone (issue 2's target)
 
         print("## analyze latency, one profile in-process (ms)\n")
@@ -98,16 +98,16 @@ def main() -> None:
         for n in sizes:
             frame = generate(n_companies=n, seed=1)["companies"]
             t = time.perf_counter()
-            api.train(frame, no_target, home=tmp / f"a{n}", seed=0)
+            api.workspace(tmp / f"a{n}").train(frame, no_target, seed=0)
             analysis = time.perf_counter() - t
             full = searched = "-"
             if n <= 100_000:
                 t = time.perf_counter()
-                api.train(frame, schema, home=tmp / f"f{n}", seed=0)
+                api.workspace(tmp / f"f{n}").train(frame, schema, seed=0)
                 full = f"{time.perf_counter() - t:.1f}"
             if n in search_sizes:
                 t = time.perf_counter()
-                api.train(frame, schema, home=tmp / f"s{n}", seed=0, search=True, search_budget_s=args.search_budget)
+                api.workspace(tmp / f"s{n}").train(frame, schema, seed=0, search=True, search_budget_s=args.search_budget)
                 searched = f"{time.perf_counter() - t:.1f} ({args.search_budget:.0f} s budget)"
             print(f"| {n:,} | {analysis:.1f} | {full} | {searched} |", flush=True)
 

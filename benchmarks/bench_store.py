@@ -1,4 +1,4 @@
-"""Write throughput of the operational store (engine.store.store), printed as a markdown table.
+"""Write throughput of the operational store (engine.store), printed as a markdown table.
 
     python benchmarks/bench_store.py [--scale 0.2]
 

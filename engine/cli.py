@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from engine.encoding import dumps
 from engine.errors import BenchError, DataError
 
 
@@ -83,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _print(obj) -> None:
-    print(json.dumps(obj, indent=2, default=str))
+    print(dumps(obj, indent=2))
 
 
 def _read_profile(source: str) -> dict:
@@ -100,6 +101,7 @@ def _read_profile(source: str) -> dict:
 def run(args: argparse.Namespace) -> int:
     from engine import api
 
+    ws = api.workspace(args.home)
     if args.command == "demo-data":
         _print(api.demo_data(args.out, companies=args.companies, seed=args.seed))
     elif args.command == "train":
@@ -108,40 +110,40 @@ def run(args: argparse.Namespace) -> int:
                 print(f"[{fraction:4.0%}] {stage}", file=sys.stderr)
 
         _print(
-            api.train(
-                args.data, args.schema, home=args.home, promote=not args.no_promote, seed=args.seed, k=args.k,
+            ws.train(
+                args.data, args.schema, promote=not args.no_promote, seed=args.seed, k=args.k,
                 search=args.search, search_budget_s=args.search_budget, tolerance=args.tolerance,
                 series=args.series, progress=progress,
             )
         )
     elif args.command == "analyze":
-        model = api.load_model(args.model, home=args.home)
-        _print(api.analyze(_read_profile(args.profile), model=model).to_dict())
+        _print(ws.analyze(_read_profile(args.profile), ref=args.model).to_dict())
     elif args.command == "score":
-        model = api.load_model(args.model, home=args.home)
-        result = api.score(args.data, model=model)
+        result = ws.score(args.data, ref=args.model)
         out = Path(args.out)
         result.to_parquet(out, index=False) if out.suffix == ".parquet" else result.to_csv(out, index=False)
-        _print({"rows": len(result), "out": str(out), "model_version": model.version})
+        _print({"rows": len(result), "out": str(out), "model_version": ws.version(args.model)})
     elif args.command == "drift":
-        _print(api.drift(args.current, home=args.home, days=args.days, tests=_pairs(args.test, str), thresholds=_pairs(args.threshold, float)))
+        _print(ws.monitoring.drift(args.current, days=args.days, tests=_pairs(args.test, str), thresholds=_pairs(args.threshold, float)))
     elif args.command == "monitor":
-        _print(api.monitor(home=args.home))
+        _print(ws.monitoring.summary())
     elif args.command == "feedback":
-        _print({"recorded": api.record_feedback(args.data, home=args.home)})
+        _print({"recorded": ws.monitoring.record_feedback(args.data)})
     elif args.command == "replay":
-        _print(api.replay(args.data, home=args.home, baseline=args.baseline, weeks=args.weeks, feedback_share=args.feedback_share, feedback_delay_days=args.feedback_delay_days, seed=args.seed))
+        from engine.demo.replay import replay
+
+        _print(replay(ws, args.data, baseline=args.baseline, weeks=args.weeks, feedback_share=args.feedback_share, feedback_delay_days=args.feedback_delay_days, seed=args.seed))
     elif args.command == "serve":
-        from engine.service.server import serve
+        from engine.service import serve
 
         serve(args.home, host=args.host, port=args.port, workers=args.workers, access_log=not args.no_access_log)
     elif args.command == "models":
         if args.action == "list":
-            _print({"aliases": _aliases(args.home), "versions": api.models(home=args.home)})
+            _print({"aliases": ws.aliases(), "versions": ws.models()})
         elif args.action == "promote":
-            _print(api.promote(args.version, home=args.home, reason=args.reason))
+            _print(ws.promote(args.version, reason=args.reason))
         elif args.action == "rollback":
-            _print(api.rollback(home=args.home, reason=args.reason))
+            _print(ws.rollback(reason=args.reason))
     return 0
 
 
@@ -156,13 +158,6 @@ def _pairs(items: list[str], cast) -> dict | None:
         except ValueError:
             raise DataError(f"'{item}': the value should be a {cast.__name__}.") from None
     return out or None
-
-
-def _aliases(home) -> dict:
-    from engine.api import _home
-    from engine.registry import Registry
-
-    return Registry(_home(home)).aliases()
 
 
 def main(argv: list[str] | None = None) -> int:

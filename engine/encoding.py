@@ -1,15 +1,33 @@
-"""Plain-JSON helpers shared by the store and the HTTP API."""
+"""The one JSON encoder: used by the registry (manifests, saved results), the store (JSON
+columns), the HTTP API (responses) and the CLI (printed results).
+
+JSON has no NaN and PostgreSQL refuses it in JSON columns, so NaN/inf become null; numpy
+values become plain numbers, timestamps ISO text.
+"""
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
 
 
+def plain(value: Any) -> Any:
+    """``json.dumps`` default hook: numpy scalars/arrays, timestamps, sets and tuples."""
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return value.tolist()
+    if isinstance(value, datetime | date):  # pandas.Timestamp is a datetime
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)
+
+
 def finite(value: Any) -> Any:
-    """``value`` with NaN/inf floats replaced by None, recursively (JSON has no NaN; PostgreSQL
-    rejects it in JSON columns). numpy values become plain Python values."""
+    """``value`` with NaN/inf floats replaced by None, recursively; numpy values become plain
+    Python values."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, Mapping):
@@ -19,3 +37,12 @@ def finite(value: Any) -> Any:
     if hasattr(value, "tolist"):
         return finite(value.tolist())
     return value
+
+
+def dumps(value: Any, *, indent: int | None = None) -> str:
+    """JSON text with NaN/inf written as null (fast path first: most payloads hold no NaN)."""
+    separators = None if indent else (",", ":")
+    try:
+        return json.dumps(value, default=plain, allow_nan=False, indent=indent, separators=separators)
+    except ValueError:
+        return json.dumps(finite(value), default=plain, allow_nan=False, indent=indent, separators=separators)

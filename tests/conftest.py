@@ -58,7 +58,7 @@ def schema_toml(demo_dir) -> Path:
 def trained(tmp_path_factory, companies_csv, schema_toml) -> dict:
     """The train() result of the session version, plus its home under ``"home"``."""
     home = tmp_path_factory.mktemp("home")
-    result = api.train(companies_csv, schema_toml, home=home, seed=SEED)
+    result = api.workspace(home).train(companies_csv, schema_toml, seed=SEED)
     return {**result, "home": home}
 
 
@@ -69,7 +69,7 @@ def home(trained) -> Path:
 
 @pytest.fixture(scope="session")
 def model(home):
-    return api.load_model(home=home)
+    return api.workspace(home).model()
 
 
 @pytest.fixture(scope="session")

@@ -63,9 +63,11 @@ def byod(request, tmp_path_factory):
     path = tmp_path_factory.mktemp("byod") / "data.csv"
     frame.to_csv(path, index=False)
     home = path.parent / "home"
-    result = api.train(path, schema, home=home, seed=0)
-    model = api.load_model(home=home)
+    ws = api.workspace(home)
+    result = ws.train(path, schema, seed=0)
+    model = ws.model()
     return {
+        "workspace": ws,
         "frame": frame,
         "schema": schema,
         "path": path,
@@ -89,7 +91,7 @@ def test_training_registers_a_champion(byod):
 
 
 def test_analysis_of_a_typical_profile(byod):
-    analysis = api.analyze(typical_profile(byod["frame"]), model=byod["model"]).to_dict()
+    analysis = byod["model"].analyze(typical_profile(byod["frame"])).to_dict()
     assert analysis["model_version"] == "v0001"
     assert analysis["segment"]["name"]
     assert [a for a in analysis["anomalies"] if a["kind"] == "value"] == []
@@ -116,7 +118,7 @@ def test_extreme_heavy_tailed_value_is_flagged_alone(byod):
     profile = typical_profile(byod["frame"])
     profile["lognormal_sales"] = float(byod["frame"]["lognormal_sales"].quantile(0.5)) * 1e6
     values = [
-        a for a in api.analyze(profile, model=byod["model"]).anomalies if a["kind"] == "value"
+        a for a in byod["model"].analyze(profile).anomalies if a["kind"] == "value"
     ]
     assert [a["feature"] for a in values] == ["lognormal_sales"]
 
@@ -126,7 +128,7 @@ def test_recommendations_without_segments(byod):
     weak = frame.dropna().nsmallest(20, "lognormal_sales")
     recs = []
     for _, row in weak.iterrows():
-        analysis = api.analyze({c["name"]: row[c["name"]] for c in FEATURES}, model=byod["model"])
+        analysis = byod["model"].analyze({c["name"]: row[c["name"]] for c in FEATURES})
         for r in analysis.recommendations:
             recs.append(r)
             assert r["feature"] != "ratio"  # better = "none": never an action
@@ -141,7 +143,7 @@ def test_recommendations_without_segments(byod):
 
 
 def test_score_the_training_rows(byod):
-    scored = api.score(byod["path"], model=byod["model"])
+    scored = byod["workspace"].score(byod["path"])
     frame = byod["frame"]
     assert len(scored) == len(frame)
     for c in FEATURES:
@@ -166,5 +168,5 @@ def test_partial_profile_is_refused_with_every_missing_field(byod):
     del profile["cost"]
     profile["t_margin"] = math.nan
     with pytest.raises(ProfileError) as err:
-        api.analyze(profile, model=byod["model"])
+        byod["model"].analyze(profile)
     assert {p["field"] for p in err.value.problems} == {"cost", "t_margin"}

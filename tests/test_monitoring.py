@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from engine import api
+from engine.demo.replay import replay
 from engine.cli import main as cli
 from engine.monitoring.performance import estimated_performance
 from engine.monitoring.routing import compare_models, route
@@ -20,8 +21,8 @@ from engine.monitoring.routing import compare_models, route
 def replayed(tmp_path_factory):
     home = tmp_path_factory.mktemp("monitor-home")
     paths = api.demo_data(home / "demo", companies=2000, seed=3)
-    api.train(paths["companies"], paths["schema"], home=home, seed=0)
-    summary = api.replay(home=home, now="2026-11-01T00:00:00Z")
+    api.workspace(home).train(paths["companies"], paths["schema"], seed=0)
+    summary = replay(api.workspace(home), now="2026-11-01T00:00:00Z")
     return home, paths, summary
 
 
@@ -29,9 +30,9 @@ def test_replay_gives_history_and_a_drift_alert(replayed):
     home, _, summary = replayed
     assert summary["predictions"] > 1000
     assert summary["feedback"] > 100
-    kinds = {a["kind"] for a in api.alerts(home=home, open_only=True)}
+    kinds = {a["kind"] for a in api.workspace(home).monitoring.alerts(open_only=True)}
     assert kinds & {"data_drift", "column_drift"}, kinds
-    monitor = api.monitor(home=home)
+    monitor = api.workspace(home).monitoring.summary()
     assert monitor["volume"]["total"] == summary["predictions"]
     assert len(monitor["volume"]["daily"]) > 20
 
@@ -39,7 +40,7 @@ def test_replay_gives_history_and_a_drift_alert(replayed):
 def test_planted_shifted_columns_are_flagged(replayed):
     home, paths, _ = replayed
     truth = json.loads((home / "demo" / "truth" / "truth.json").read_text())
-    report = api.drift(paths["current"], home=home)
+    report = api.workspace(home).monitoring.drift(paths["current"])
     flagged = {c["column"] for c in report["columns"] if c["drifted"]}
     assert set(truth["shifted_columns"]) <= flagged
     assert len(flagged - set(truth["shifted_columns"])) <= 1
@@ -47,15 +48,15 @@ def test_planted_shifted_columns_are_flagged(replayed):
 
 def test_alerts_are_deduplicated(replayed):
     home, _, _ = replayed
-    before = api.alerts(home=home)
-    api.check_alerts(home=home)
-    api.check_alerts(home=home)
-    assert len(api.alerts(home=home)) == len(before)
+    before = api.workspace(home).monitoring.alerts()
+    api.workspace(home).monitoring.check_alerts()
+    api.workspace(home).monitoring.check_alerts()
+    assert len(api.workspace(home).monitoring.alerts()) == len(before)
 
 
 def test_realised_and_estimated_performance_are_close(replayed):
     home, _, _ = replayed
-    perf = api.performance(home=home)
+    perf = api.workspace(home).monitoring.performance()
     realised = pd.DataFrame(perf["realised"])
     estimated = pd.DataFrame(perf["estimated"])
     assert len(realised) >= 3 and len(estimated) >= 6
@@ -100,16 +101,16 @@ def test_feedback_from_file_and_bad_rows(replayed, tmp_path, capsys):
     home, _, _ = replayed
     work = tmp_path / "home"
     shutil.copytree(home, work)
-    before = api.store(home=work).feedback_count()
+    before = api.workspace(work).store.feedback_count()
     good = tmp_path / "fb.csv"
     pd.DataFrame({"company_id": ["1", "2"], "outcome": [1, 0]}).to_csv(good, index=False)
     assert cli(["feedback", "--home", str(work), "--data", str(good)]) == 0
-    assert api.store(home=work).feedback_count() == before + 2
+    assert api.workspace(work).store.feedback_count() == before + 2
     bad = tmp_path / "bad.csv"
     pd.DataFrame({"company_id": ["1"], "outcome": [7]}).to_csv(bad, index=False)
     assert cli(["feedback", "--home", str(work), "--data", str(bad)]) == 2
     assert "outcome" in capsys.readouterr().err
-    assert api.store(home=work).feedback_count() == before + 2
+    assert api.workspace(work).store.feedback_count() == before + 2
 
 
 def test_cli_drift_and_monitor_print_json(replayed, capsys):
@@ -127,11 +128,11 @@ def test_auto_policy_retrains_through_the_quality_gate(replayed, tmp_path):
     home, _, _ = replayed
     work = tmp_path / "home"
     shutil.copytree(home, work)
-    api.store(home=work).resolve_alert(api.alerts(home=work, open_only=True)[0]["id"])
-    before = api.models(home=work)
-    api.update_settings({"retrain_policy": "auto"}, home=work)
-    api.check_alerts(home=work, now="2026-11-01T00:00:00Z")
-    after = api.models(home=work)
+    api.workspace(work).store.resolve_alert(api.workspace(work).monitoring.alerts(open_only=True)[0]["id"])
+    before = api.workspace(work).models()
+    api.workspace(work).update_settings({"retrain_policy": "auto"})
+    api.workspace(work).monitoring.check_alerts(now="2026-11-01T00:00:00Z")
+    after = api.workspace(work).models()
     assert len(after) == len(before) + 1
-    assert api.audit_log(home=work)[-1]["actor"] == "auto-retrain"
-    assert any(a["kind"] == "auto_retrain" for a in api.alerts(home=work))
+    assert api.workspace(work).audit_log()[-1]["actor"] == "auto-retrain"
+    assert any(a["kind"] == "auto_retrain" for a in api.workspace(work).monitoring.alerts())

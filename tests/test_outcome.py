@@ -67,14 +67,14 @@ def test_shap_tree_explainer_agrees_with_served_contributions(model, sample):
 
 
 def test_training_recorded_shap_agreement(home):
-    explanations = api.version_details(home=home)["explanations"]
+    explanations = api.workspace(home).details()["explanations"]
     assert explanations["max_abs_difference_shap_vs_xgboost"] < TOL
     assert explanations["sample_size"] == 1000
 
 
 def test_top_features_are_the_planted_drivers(home, truth):
     importance = [
-        r["feature"] for r in api.version_details(home=home)["explanations"]["importance"]
+        r["feature"] for r in api.workspace(home).details()["explanations"]["importance"]
     ]
     drivers = set(truth["outcome_drivers"])
     assert len(drivers) == 5
@@ -97,11 +97,11 @@ def test_holdout_auc_in_expected_range(trained):
 def test_what_if_moves_probability_and_stays_additive(model, checked):
     row = checked.dropna().iloc[0]
     profile = {k: row[k] for k in list(model.schema.segments) + model.schema.feature_names}
-    low = api.what_if(profile, {"data": 0.5, "strategy": 0.5}, model=model)["prediction"]
-    high = api.what_if(profile, {"data": 4.8, "strategy": 4.8}, model=model)["prediction"]
+    low = model.what_if(profile, {"data": 0.5, "strategy": 0.5})["prediction"]
+    high = model.what_if(profile, {"data": 4.8, "strategy": 4.8})["prediction"]
     assert high["probability"] > low["probability"] + 0.1
-    cheap = api.what_if(profile, {"customer_acquisition_cost": 1.0}, model=model)["prediction"]
-    costly = api.what_if(profile, {"customer_acquisition_cost": 500_000.0}, model=model)[
+    cheap = model.what_if(profile, {"customer_acquisition_cost": 1.0})["prediction"]
+    costly = model.what_if(profile, {"customer_acquisition_cost": 500_000.0})[
         "prediction"
     ]
     assert cheap["probability"] > costly["probability"]
@@ -114,11 +114,11 @@ def test_what_if_moves_probability_and_stays_additive(model, checked):
 def test_what_if_with_a_missing_value_and_no_change(model, checked):
     row = checked.dropna().iloc[0]
     profile = {k: row[k] for k in list(model.schema.segments) + model.schema.feature_names}
-    same = api.what_if(profile, {}, model=model)["prediction"]
+    same = model.what_if(profile, {})["prediction"]
     assert same["probability"] == pytest.approx(
         model.analyze(profile).prediction["probability"], abs=1e-9
     )
-    gap = api.what_if(profile, {"inventory_turnover": None}, model=model)
+    gap = model.what_if(profile, {"inventory_turnover": None})
     assert np.isnan(gap["profile"]["inventory_turnover"])
     assert 0.0 < gap["prediction"]["probability"] < 1.0
 
@@ -131,7 +131,7 @@ def test_recommendations_carry_model_effect(model, checked):
         analysis = model.analyze(profile)
         for r in analysis.recommendations:
             recs.append(r)
-            moved = api.what_if(profile, {r["feature"]: r["target"]}, model=model)["prediction"]
+            moved = model.what_if(profile, {r["feature"]: r["target"]})["prediction"]
             expected = moved["probability"] - analysis.prediction["probability"]
             assert r["model_effect"] == pytest.approx(expected, abs=1e-5)
             assert r["expected_effect"] == pytest.approx(

@@ -13,7 +13,7 @@ from scipy.stats import percentileofscore
 
 from engine import api
 from engine.analysis import percentiles as pct
-from engine.demo import SCHEMA_TOML, generate
+from engine.demo import generate, schema_text
 from engine.schema import parse_schema
 
 SEGMENTS = ["industry", "size", "region"]
@@ -153,12 +153,12 @@ def thin_model(tmp_path_factory):
     companies = companies.drop(rare[5:]).reset_index(drop=True)  # 5 left: below min_peers
     schema = schema_without_target()
     home = tmp_path_factory.mktemp("thin")
-    api.train(companies, schema, home=home, seed=0)
-    return api.load_model(home=home), companies
+    api.workspace(home).train(companies, schema, seed=0)
+    return api.workspace(home).model(), companies
 
 
 def schema_without_target():
-    raw = tomllib.loads(SCHEMA_TOML)
+    raw = tomllib.loads(schema_text())
     del raw["target"]
     return parse_schema(raw)
 

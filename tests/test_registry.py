@@ -45,7 +45,7 @@ def two_versions(home, tmp_path_factory, companies_csv, schema_toml) -> Path:
     """The session home plus a second version (other seed) promoted over the first."""
     out = copy_home(home, tmp_path_factory.mktemp("two") / "home")
     # tolerance=1: promotion must not hinge on a seed's luck; the gate has its own test.
-    result = api.train(companies_csv, schema_toml, home=out, seed=1, tolerance=1.0)
+    result = api.workspace(out).train(companies_csv, schema_toml, seed=1, tolerance=1.0)
     assert result["version"] == "v0002" and result["promoted"]
     return out
 
@@ -76,7 +76,7 @@ def test_manifest_records_everything(home, companies_csv, trained):
 
 
 def test_models_listing(home):
-    (listed,) = api.models(home=home)
+    (listed,) = api.workspace(home).models()
     assert listed["version"] == "v0001" and listed["aliases"] == ["champion"]
     assert listed["rows"] == 3000 and listed["schema_name"] == "Demo companies"
 
@@ -91,9 +91,9 @@ def test_versions_are_immutable_folders(two_versions, home):
 def test_same_data_and_seed_give_the_same_model(
     home, companies_csv, schema_toml, tmp_path, profile
 ):
-    api.train(companies_csv, schema_toml, home=tmp_path, seed=0)
-    a = api.analyze(profile, home=home).to_dict()
-    b = api.analyze(profile, home=tmp_path).to_dict()
+    api.workspace(tmp_path).train(companies_csv, schema_toml, seed=0)
+    a = api.workspace(home).analyze(profile).to_dict()
+    b = api.workspace(tmp_path).analyze(profile).to_dict()
     assert a == b
 
 
@@ -101,16 +101,16 @@ def test_same_data_and_seed_give_the_same_model(
 def test_promote_and_rollback_move_the_champion_and_are_audited(two_versions, tmp_path, profile):
     home = copy_home(two_versions, tmp_path / "home")
     assert champion(home) == "v0002"
-    assert api.analyze(profile, home=home).model_version == "v0002"
+    assert api.workspace(home).analyze(profile).model_version == "v0002"
 
-    entry = api.rollback(home=home, reason="bad numbers", actor="alice")
+    entry = api.workspace(home).rollback(reason="bad numbers", actor="alice")
     assert (entry["from"], entry["to"], entry["kind"]) == ("v0002", "v0001", "rollback")
-    assert api.analyze(profile, home=home).model_version == "v0001"
+    assert api.workspace(home).analyze(profile).model_version == "v0001"
 
-    api.promote("v0002", home=home, reason="fixed", actor="bob")
-    assert api.analyze(profile, home=home).model_version == "v0002"
+    api.workspace(home).promote("v0002", reason="fixed", actor="bob")
+    assert api.workspace(home).analyze(profile).model_version == "v0002"
 
-    log = api.audit_log(home=home)
+    log = api.workspace(home).audit_log()
     moves = [(e["alias"], e["from"], e["to"], e["reason"], e["actor"]) for e in log]
     assert moves[-2:] == [
         ("champion", "v0002", "v0001", "bad numbers", "alice"),
@@ -126,7 +126,7 @@ def test_rollback_through_the_cli_changes_what_analyze_reports(
     assert cli.main(["models", "rollback", "--home", str(home)]) == 0
     moved = json.loads(capsys.readouterr().out)
     assert (moved["from"], moved["to"]) == ("v0002", "v0001")
-    assert api.analyze(profile, home=home).model_version == "v0001"
+    assert api.workspace(home).analyze(profile).model_version == "v0001"
 
     profile_path = tmp_path / "profile.json"
     profile_path.write_text(json.dumps(profile))
@@ -144,7 +144,7 @@ def test_rollback_through_the_cli_changes_what_analyze_reports(
 
 def test_promote_unknown_version_is_refused(home, capsys):
     with pytest.raises(ModelNotFoundError, match="v0042"):
-        api.promote("v0042", home=Path(home))
+        api.workspace(Path(home)).promote("v0042")
     assert cli.main(["models", "promote", "v0042", "--home", str(home)]) == 2
     assert "v0042" in capsys.readouterr().err
     assert champion(home) == "v0001"
@@ -152,7 +152,7 @@ def test_promote_unknown_version_is_refused(home, capsys):
 
 def test_no_promote_registers_a_challenger(two_versions, tmp_path, companies_csv, schema_toml):
     home = copy_home(two_versions, tmp_path / "home")
-    result = api.train(companies_csv, schema_toml, home=home, seed=2, promote=False)
+    result = api.workspace(home).train(companies_csv, schema_toml, seed=2, promote=False)
     assert not result["promoted"]
     assert Registry(home).aliases() == {"champion": "v0002", "challenger": result["version"]}
 
@@ -172,18 +172,18 @@ def test_worse_model_stays_challenger_with_the_reason(
     data = tmp_path / "shuffled.csv"
     shuffled.to_csv(data, index=False)
 
-    result = api.train(data, schema_toml, home=home, seed=0)
+    result = api.workspace(home).train(data, schema_toml, seed=0)
     assert not result["promoted"]
     assert result["reason"].startswith("failed quality gate")
     assert "v0001" in result["reason"] and "ROC AUC" in result["reason"]
     assert Registry(home).aliases() == {"champion": "v0001", "challenger": result["version"]}
-    last = api.audit_log(home=home)[-1]
+    last = api.workspace(home).audit_log()[-1]
     assert (last["alias"], last["to"], last["reason"]) == (
         "challenger",
         result["version"],
         result["reason"],
     )
-    assert api.analyze(profile, home=home).model_version == "v0001"
+    assert api.workspace(home).analyze(profile).model_version == "v0001"
 
 
 # ----- integrity ------------------------------------------------------------------------------
@@ -195,7 +195,7 @@ def test_tampered_file_is_refused(home, tmp_path, name):
     data[len(data) // 2] ^= 0x01
     path.write_bytes(bytes(data))
     with pytest.raises(IntegrityError) as err:
-        api.load_model(home=home)
+        api.workspace(home).model()
     assert "v0001" in str(err.value) and name in str(err.value) and "sha256" in str(err.value)
 
 
@@ -203,9 +203,9 @@ def test_missing_file_is_refused(home, tmp_path):
     home = copy_home(home, tmp_path / "home")
     (Registry(home).path("v0001") / "outcome.ubj").unlink()
     with pytest.raises(IntegrityError, match="'outcome.ubj' is missing"):
-        api.load_model(home=home)
+        api.workspace(home).model()
     with pytest.raises(IntegrityError):
-        api.promote("v0001", home=home)
+        api.workspace(home).promote("v0001")
 
 
 def test_version_saved_in_another_format_is_refused(home, tmp_path):
@@ -215,14 +215,14 @@ def test_version_saved_in_another_format_is_refused(home, tmp_path):
     manifest["format"] = 0
     path.write_text(json.dumps(manifest))
     with pytest.raises(IntegrityError, match="v0001.*format 0"):
-        api.load_model(home=work)
+        api.workspace(work).model()
 
 
 def test_tampered_champion_is_not_rolled_back_to(two_versions, tmp_path):
     home = copy_home(two_versions, tmp_path / "home")
     (Registry(home).path("v0001") / "analyzer.joblib").write_bytes(b"not a model")
     with pytest.raises(IntegrityError, match="v0001"):
-        api.rollback(home=home)
+        api.workspace(home).rollback()
     assert champion(home) == "v0002"
 
 
@@ -232,22 +232,22 @@ def test_folder_without_manifest_is_not_a_version(home, tmp_path):
     shutil.copytree(Registry(home).path("v0001"), stray)
     (stray / "manifest.json").unlink()
     assert Registry(home).versions() == ["v0001"]
-    assert [m["version"] for m in api.models(home=home)] == ["v0001"]
+    assert [m["version"] for m in api.workspace(home).models()] == ["v0001"]
     with pytest.raises(ModelNotFoundError, match="v0009"):
-        api.load_model("v0009", home=home)
+        api.workspace(home).model("v0009")
 
 
 def test_no_champion_yet(tmp_path):
     with pytest.raises(ModelNotFoundError, match="train one first"):
-        api.load_model(home=tmp_path)
-    assert api.models(home=tmp_path) == []
+        api.workspace(tmp_path).model()
+    assert api.workspace(tmp_path).models() == []
 
 
 # ----- concurrent and interrupted trainings ----------------------------------------------------
 def test_second_concurrent_training_is_busy(home, tmp_path, companies_csv, schema_toml):
     home = copy_home(home, tmp_path / "home")
     with Registry(home).training_lock(), pytest.raises(TrainingBusyError, match="already running"):
-        api.train(companies_csv, schema_toml, home=home)
+        api.workspace(home).train(companies_csv, schema_toml)
     assert Registry(home).versions() == ["v0001"]
     assert not (home / "train.lock").exists()  # released by its holder
 
@@ -261,9 +261,9 @@ def test_failed_training_changes_nothing(home, tmp_path, companies_csv, schema_t
     # Fail late, after every model is fitted, while files are being written.
     monkeypatch.setattr("engine.registry.versions.library_versions", explode)
     with pytest.raises(RuntimeError, match="disk full"):
-        api.train(companies_csv, schema_toml, home=home)
+        api.workspace(home).train(companies_csv, schema_toml)
     assert Registry(home).versions() == ["v0001"] and champion(home) == "v0001"
-    assert len(api.audit_log(home=home)) == 1
+    assert len(api.workspace(home).audit_log()) == 1
     assert not (home / "train.lock").exists()
     assert not [p for p in Registry(home).root.iterdir() if p.name.startswith(".tmp-")]
 
@@ -280,7 +280,7 @@ def test_killed_training_changes_nothing_and_does_not_block(
     before = {
         "versions": Registry(home).versions(),
         "aliases": Registry(home).aliases(),
-        "audit": api.audit_log(home=home),
+        "audit": api.workspace(home).audit_log(),
     }
     command = [
         sys.executable,
@@ -320,7 +320,7 @@ def test_killed_training_changes_nothing_and_does_not_block(
         assert (home / "train.lock").exists()
         # While it runs, a second training on the same home is refused.
         with pytest.raises(TrainingBusyError, match="already running"):
-            api.train(big_demo["companies"], big_demo["schema"], home=home)
+            api.workspace(home).train(big_demo["companies"], big_demo["schema"])
         os.kill(proc.pid, signal.SIGKILL)
     finally:
         if proc.poll() is None:
@@ -331,8 +331,8 @@ def test_killed_training_changes_nothing_and_does_not_block(
     registry = Registry(home)
     assert registry.versions() == before["versions"]
     assert registry.aliases() == before["aliases"]
-    assert api.audit_log(home=home) == before["audit"]
-    assert api.analyze(profile, home=home).model_version == "v0001"
+    assert api.workspace(home).audit_log() == before["audit"]
+    assert api.workspace(home).analyze(profile).model_version == "v0001"
     assert (home / "train.lock").exists()  # left behind by the dead process
 
     # A half-written version from an earlier crash is swept by the next training.
@@ -340,9 +340,9 @@ def test_killed_training_changes_nothing_and_does_not_block(
     partial.mkdir()
     (partial / "analyzer.joblib").write_bytes(b"half")
     small = write_demo(tmp_path / "small", n_companies=600, seed=2)
-    result = api.train(small["companies"], small["schema"], home=home, seed=0, tolerance=1.0)
+    result = api.workspace(home).train(small["companies"], small["schema"], seed=0, tolerance=1.0)
     assert result["version"] == "v0002"
     assert registry.versions() == ["v0001", "v0002"]
     assert not partial.exists()
     assert not (home / "train.lock").exists()
-    assert api.load_model("v0002", home=home).version == "v0002"
+    assert api.workspace(home).model("v0002").version == "v0002"

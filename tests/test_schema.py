@@ -7,7 +7,7 @@ import tomllib
 
 import pytest
 
-from engine.demo import SCHEMA_TOML
+from engine.demo import schema_text
 from engine.errors import ProfileError, SchemaError
 from engine.schema import load_schema, parse_schema, validate_profile
 
@@ -69,7 +69,7 @@ def test_schema_file_that_is_not_utf8(tmp_path):
 
 
 def test_demo_schema_parses_with_defaults():
-    schema = parse_schema(tomllib.loads(SCHEMA_TOML))
+    schema = parse_schema(tomllib.loads(schema_text()))
     assert schema.id == "company_id"
     assert schema.segments == ("industry", "size", "region")
     assert schema.target.column == "high_growth" and schema.target.desirable
@@ -85,7 +85,7 @@ def test_demo_schema_parses_with_defaults():
 
 
 def test_schema_round_trips_through_dict():
-    schema = parse_schema(tomllib.loads(SCHEMA_TOML)).with_segment_values(
+    schema = parse_schema(tomllib.loads(schema_text())).with_segment_values(
         {"size": ("small", "large")}
     )
     again = parse_schema(schema.to_dict())
@@ -95,7 +95,7 @@ def test_schema_round_trips_through_dict():
 # ----- profiles ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def schema():
-    return parse_schema(tomllib.loads(SCHEMA_TOML)).with_segment_values(
+    return parse_schema(tomllib.loads(schema_text())).with_segment_values(
         {
             "industry": ("retail", "technology"),
             "size": ("small", "medium", "large"),

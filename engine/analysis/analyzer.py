@@ -8,7 +8,7 @@ anomaly models, neighbour index, outcome model) and answers ``analyze`` for one 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -33,7 +33,7 @@ class Analysis:
     similar: list[dict]
     percentiles: list[dict]
     prediction: dict | None = None
-    extras: dict = field(default_factory=dict)
+    entity_id: str | None = None  # the profile's id (schema's id column) as text
 
     def to_dict(self) -> dict:
         out = {
@@ -89,6 +89,7 @@ class Analyzer:
             similar=self._similar(idx[:N_SIMILAR], dist[:N_SIMILAR]),
             percentiles=self._percentiles(x, chosen),
             prediction=prediction,
+            entity_id=self.schema.entity_id(clean),
         )
 
     def what_if(self, profile: dict, changes: dict) -> dict:

@@ -1,5 +1,5 @@
 """The built-in demo dataset: generator, schema file, planted truth and replayed traffic."""
 
-from engine.demo.generator import SCHEMA_TOML, generate, write_demo
+from engine.demo.generator import generate, schema_text, write_demo
 
-__all__ = ["SCHEMA_TOML", "generate", "write_demo"]
+__all__ = ["generate", "schema_text", "write_demo"]

@@ -72,6 +72,11 @@ class Schema:
     def score_names(self) -> list[str]:
         return [f.name for f in self.features if f.kind == "score"]
 
+    def entity_id(self, profile: dict) -> str | None:
+        """A profile's id under the schema's id column, as text (ids of any type)."""
+        value = profile.get(self.id) if self.id else None
+        return None if value is None else str(value)
+
     def feature(self, name: str) -> Feature:
         for f in self.features:
             if f.name == name:

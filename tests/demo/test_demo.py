@@ -18,7 +18,9 @@ from sklearn.metrics import adjusted_rand_score, roc_auc_score, silhouette_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from engine.demo import generator as demo
+from engine.demo import generate, schema_text, write_demo
+from engine.demo.params import ARCHETYPES, COLUMNS, INDUSTRIES, METRICS, REGIONS, SCORES, SIZES
+from engine.demo.truth import OUTCOME_COEFFICIENTS, OUTCOME_DRIVERS, true_logit
 from engine.schema import load_schema, parse_schema
 
 N = 5000
@@ -27,7 +29,7 @@ NO_STOCK = ["professional_services", "technology", "education", "real_estate"]
 
 @pytest.fixture(scope="module")
 def data():
-    return demo.generate(N, seed=0)
+    return generate(N, seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -38,28 +40,28 @@ def companies(data):
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
-    return out, demo.write_demo(out, n_companies=2000, seed=7)
+    return out, write_demo(out, n_companies=2000, seed=7)
 
 
 def test_same_seed_gives_identical_output():
-    a, b = demo.generate(1500, seed=3), demo.generate(1500, seed=3)
+    a, b = generate(1500, seed=3), generate(1500, seed=3)
     for key in ("companies", "current", "monthly", "archetypes", "current_archetypes"):
         pd.testing.assert_frame_equal(a[key], b[key])
     assert a["truth"] == b["truth"]
-    other = demo.generate(1500, seed=4)
+    other = generate(1500, seed=4)
     assert not a["companies"].equals(other["companies"])
 
 
 def test_columns_types_and_bounds(companies):
-    schema = parse_schema(tomllib.loads(demo.SCHEMA_TOML))
-    assert list(companies.columns) == demo.COLUMNS
+    schema = parse_schema(tomllib.loads(schema_text()))
+    assert list(companies.columns) == COLUMNS
     assert companies["company_id"].tolist() == list(range(1, N + 1))
     assert companies["high_growth"].dtype == np.int64
     assert set(companies["high_growth"]) == {0, 1}
-    assert set(companies["industry"]) == set(demo.INDUSTRIES)
-    assert set(companies["size"]) == set(demo.SIZES)
-    assert set(companies["region"]) == set(demo.REGIONS)
-    scores = companies[demo.SCORES]
+    assert set(companies["industry"]) == set(INDUSTRIES)
+    assert set(companies["size"]) == set(SIZES)
+    assert set(companies["region"]) == set(REGIONS)
+    scores = companies[SCORES]
     assert scores.min().min() >= 0 and scores.max().max() <= 5
     assert np.allclose(scores * 10, np.round(scores * 10))  # one decimal
     for f in schema.features:
@@ -89,9 +91,9 @@ def test_realistic_industry_levels(companies):
 
 def test_missing_values_only_in_metrics(data):
     for df in (data["companies"], data["current"]):
-        others = [c for c in df.columns if c not in demo.METRICS]
+        others = [c for c in df.columns if c not in METRICS]
         assert not df[others].isna().any().any()
-        rates = df[[m for m in demo.METRICS if m != "inventory_turnover"]].isna().mean()
+        rates = df[[m for m in METRICS if m != "inventory_turnover"]].isna().mean()
         assert rates.between(0.01, 0.035).all(), rates
 
 
@@ -106,7 +108,7 @@ def test_inventory_turnover_missing_exactly_where_no_stock(companies):
 
 def test_archetype_shares(data):
     shares = data["archetypes"]["archetype"].value_counts(normalize=True)
-    assert set(shares.index) == set(demo.ARCHETYPES)
+    assert set(shares.index) == set(ARCHETYPES)
     assert shares.min() >= 0.08
     by_industry = pd.crosstab(
         data["companies"]["industry"], data["archetypes"]["archetype"], normalize="index"
@@ -115,13 +117,13 @@ def test_archetype_shares(data):
 
 
 def test_archetype_centroids_are_well_separated():
-    for (a, ca), (b, cb) in itertools.combinations(demo.ARCHETYPES.items(), 2):
+    for (a, ca), (b, cb) in itertools.combinations(ARCHETYPES.items(), 2):
         gaps = np.abs(np.subtract(ca, cb))
         assert (gaps >= 1.5).sum() >= 3, (a, b)
 
 
 def test_kmeans_recovers_archetypes(data, companies):
-    x = StandardScaler().fit_transform(companies[demo.SCORES])
+    x = StandardScaler().fit_transform(companies[SCORES])
     labels = KMeans(n_clusters=6, n_init=10, random_state=0).fit_predict(x)
     assert adjusted_rand_score(data["archetypes"]["archetype"], labels) >= 0.85
 
@@ -138,7 +140,7 @@ def test_kmeans_recovers_archetypes(data, companies):
 def test_outcome_rate_and_learnability(data, companies):
     y = companies["high_growth"]
     assert 0.25 <= y.mean() <= 0.35
-    features = companies[demo.SCORES + demo.METRICS]
+    features = companies[SCORES + METRICS]
     x_tr, x_te, y_tr, y_te = train_test_split(
         features, y, test_size=0.3, random_state=0, stratify=y
     )
@@ -147,8 +149,8 @@ def test_outcome_rate_and_learnability(data, companies):
     assert 0.78 <= auc <= 0.92, auc
 
     # The best any model could do: a logistic regression on the true logit.
-    complete = features[demo.OUTCOME_DRIVERS].notna().all(axis=1)
-    logit = demo.true_logit(features[complete], data["truth"]["outcome_standardization"])
+    complete = features[OUTCOME_DRIVERS].notna().all(axis=1)
+    logit = true_logit(features[complete], data["truth"]["outcome_standardization"])
     l_tr, l_te, t_tr, t_te = train_test_split(
         logit.reshape(-1, 1), y[complete], test_size=0.3, random_state=0
     )
@@ -166,9 +168,9 @@ def _standardized(features: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_drivers_matter_and_others_do_not(companies):
-    features = companies[demo.SCORES + demo.METRICS]
+    features = companies[SCORES + METRICS]
     y = companies["high_growth"]
-    drivers = demo.OUTCOME_DRIVERS
+    drivers = OUTCOME_DRIVERS
     # Rank correlation: acquisition cost is lognormal, so Pearson would understate it. The margin
     # is modest by design: non-driver scores move with the drivers through the archetypes.
     corr = features.corrwith(y, method="spearman").abs()
@@ -178,14 +180,14 @@ def test_drivers_matter_and_others_do_not(companies):
     x = _standardized(features.drop(columns="inventory_turnover"))  # undefined for 40% of rows
     coef = pd.Series(LogisticRegression(max_iter=1000).fit(x, y).coef_[0], index=x.columns)
     assert coef[drivers].abs().min() > 2 * coef.drop(drivers).abs().max(), coef.round(2)
-    for name, true in demo.OUTCOME_COEFFICIENTS.items():
+    for name, true in OUTCOME_COEFFICIENTS.items():
         assert np.sign(coef[name]) == np.sign(true), name
 
 
 def test_current_period_has_exactly_the_documented_shifts(data, companies):
     current = data["current"]
     assert len(current) == max(1000, N // 2)
-    assert list(current.columns) == demo.COLUMNS
+    assert list(current.columns) == COLUMNS
     assert current["company_id"].tolist() == list(range(N + 1, N + 1 + len(current)))
     assert set(current["high_growth"]) == {0, 1}
 
@@ -212,14 +214,14 @@ def test_current_period_has_exactly_the_documented_shifts(data, companies):
 def test_truth(data):
     truth = data["truth"]
     assert truth["shifted_columns"] == ["technology", "customer_acquisition_cost", "region"]
-    assert truth["outcome_drivers"] == list(demo.OUTCOME_COEFFICIENTS)
+    assert truth["outcome_drivers"] == list(OUTCOME_COEFFICIENTS)
     assert truth["outcome_coefficients"]["customer_acquisition_cost"] < 0
     assert (
         max(truth["outcome_coefficients"], key=lambda k: abs(truth["outcome_coefficients"][k]))
         == "data"
     )
-    assert set(truth["archetypes"]) == set(demo.ARCHETYPES)
-    assert all(set(c) == set(demo.SCORES) for c in truth["archetypes"].values())
+    assert set(truth["archetypes"]) == set(ARCHETYPES)
+    assert all(set(c) == set(SCORES) for c in truth["archetypes"].values())
     assert truth["seed"] == 0 and truth["n_companies"] == N
     json.dumps(truth)  # serialisable
     arch = data["archetypes"]
@@ -232,7 +234,7 @@ def test_monthly_benchmarks(data):
     assert list(monthly.columns) == ["month", "industry", "metric", "value"]
     months = monthly["month"].drop_duplicates().sort_values()
     assert len(months) == 36 and months.iloc[-1] == pd.Timestamp("2026-10-01")
-    assert len(monthly) == 36 * len(demo.INDUSTRIES) * 4
+    assert len(monthly) == 36 * len(INDUSTRIES) * 4
     assert set(monthly["metric"]) == {
         "revenue_per_employee",
         "profit_margin",
@@ -261,13 +263,13 @@ def test_write_demo_writes_every_file(written):
     assert all(Path(p).is_file() for p in paths.values())
     assert Path(paths["truth"]).parent == out / "truth"
     assert (out / "truth" / "archetypes.csv").is_file()
-    assert Path(paths["schema"]).read_text(encoding="utf-8") == demo.SCHEMA_TOML
+    assert Path(paths["schema"]).read_text(encoding="utf-8") == schema_text()
 
-    expected = demo.generate(2000, seed=7)
+    expected = generate(2000, seed=7)
     companies = pd.read_csv(paths["companies"])
     pd.testing.assert_frame_equal(companies, expected["companies"], check_dtype=False)
     current = pd.read_csv(paths["current"])
-    assert list(current.columns) == demo.COLUMNS and len(current) == 1000
+    assert list(current.columns) == COLUMNS and len(current) == 1000
     monthly = pd.read_csv(paths["monthly"])
     assert monthly["month"].iloc[0] == "2023-11-01"
     truth = json.loads(Path(paths["truth"]).read_text(encoding="utf-8"))
@@ -281,8 +283,8 @@ def test_schema_parses_and_matches_data(written):
     schema = load_schema(paths["schema"])
     assert schema.name == "Demo companies"
     assert schema.id == "company_id"
-    assert schema.feature_names == demo.SCORES + demo.METRICS
-    assert schema.score_names == demo.SCORES
+    assert schema.feature_names == SCORES + METRICS
+    assert schema.score_names == SCORES
     assert schema.segments == ("industry", "size", "region")
     assert schema.target.column == "high_growth" and schema.target.positive == 1
     assert schema.target.desirable is True
@@ -292,7 +294,7 @@ def test_schema_parses_and_matches_data(written):
 
 
 def test_small_population_still_has_a_full_current_period():
-    small = demo.generate(10, seed=1)
+    small = generate(10, seed=1)
     assert len(small["companies"]) == 10
     assert len(small["current"]) == 1000
     assert small["current"]["company_id"].iloc[0] == 11

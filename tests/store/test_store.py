@@ -1,4 +1,4 @@
-"""engine.store.store on SQLite and (when BENCHAI_TEST_PG_URL is set) PostgreSQL."""
+"""engine.store on SQLite and (when BENCHAI_TEST_PG_URL is set) PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 from conftest_pg import BACKENDS, database_url
 
-from engine.store import Store, default_url
-from engine.store import store as store_mod
+from engine.store import Store, default_url, feedback, migrations
+from engine.store.predictions import PREDICTION_COLUMNS
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -81,8 +81,8 @@ def test_sqlite_connection_settings(tmp_path):
 def test_dialect_and_tables(store):
     assert store.dialect in ("sqlite", "postgresql")
     tables = set(sa.inspect(store._engine).get_table_names())
-    assert {"schema_version", "predictions", "feedback", "alerts", "jobs", "alias_log"} <= tables
-    assert store.schema_version() == len(store_mod.MIGRATIONS)
+    assert {"schema_version", "predictions", "feedback", "alerts", "jobs"} <= tables
+    assert store.schema_version() == len(migrations.MIGRATIONS)
 
 
 # ----------------------------------------------------------------------------- migrations
@@ -96,7 +96,7 @@ def test_missing_migration_step_is_applied_once(db_url, monkeypatch):
         calls.append(1)
         conn.exec_driver_sql("ALTER TABLE alerts ADD COLUMN note VARCHAR(100)")
 
-    monkeypatch.setattr(store_mod, "MIGRATIONS", [*store_mod.MIGRATIONS, add_note_column])
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, add_note_column])
     with Store(db_url) as s:
         assert s.schema_version() == 2
         columns = {c["name"] for c in sa.inspect(s._engine).get_columns("alerts")}
@@ -113,13 +113,25 @@ def test_failing_migration_step_changes_nothing(db_url, monkeypatch):
         conn.exec_driver_sql("CREATE TABLE half_done (x INTEGER)")
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(store_mod, "MIGRATIONS", [*store_mod.MIGRATIONS, broken])
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, broken])
     with pytest.raises(RuntimeError, match="boom"):
         Store(db_url)
     monkeypatch.undo()
     with Store(db_url) as s:
         assert s.schema_version() == 1
         assert "half_done" not in sa.inspect(s._engine).get_table_names()
+
+
+def test_database_with_the_old_alias_log_table_still_opens(db_url):
+    """Databases made before the unused alias_log table left the code keep it, untouched."""
+    Store(db_url).close()
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE alias_log (id INTEGER PRIMARY KEY, alias VARCHAR(32))")
+    engine.dispose()
+    with Store(db_url) as s:
+        assert s.schema_version() == 1
+        assert "alias_log" in sa.inspect(s._engine).get_table_names()
 
 
 # ----------------------------------------------------------------------------- prediction log
@@ -196,7 +208,7 @@ def test_predictions_filters_and_count(store):
 
 def test_empty_predictions_frame_has_columns(store):
     df = store.predictions()
-    assert df.empty and list(df.columns) == store_mod._PREDICTION_COLUMNS
+    assert df.empty and list(df.columns) == PREDICTION_COLUMNS
     assert isinstance(df["ts"].dtype, pd.DatetimeTZDtype)
     assert store.log_predictions([]) == []
 
@@ -292,7 +304,7 @@ def test_bad_feedback_row_fails_the_whole_batch(store, bad, problem):
 
 def test_database_constraint_failure_rolls_back_the_batch(store, monkeypatch):
     # Skip the Python-side id check so the foreign key itself rejects the last row.
-    monkeypatch.setattr(Store, "_check_prediction_ids", staticmethod(lambda conn, params: None))
+    monkeypatch.setattr(feedback, "_check_prediction_ids", lambda conn, params: None)
     [pid] = store.log_predictions([prediction()])
     with pytest.raises(sa.exc.IntegrityError):
         store.add_feedback(
@@ -519,21 +531,3 @@ def test_job_errors_and_listing(store):
     later = store.create_job("score", {"rows": 10})
     assert [j["id"] for j in store.jobs()] == [later, job_id]
     assert len(store.jobs(limit=1)) == 1
-
-
-# ----------------------------------------------------------------------------- alias log
-
-
-def test_alias_log(store):
-    store.log_alias_move("champion", None, "v1", "first training")
-    store.log_alias_move("champion", "v1", "v2", "passed the gate", actor="alice")
-    store.log_alias_move("challenger", "v2", None, "cleared")
-    log = store.alias_log()
-    assert [(e["alias"], e["from_version"], e["to_version"]) for e in log] == [
-        ("challenger", "v2", None),
-        ("champion", "v1", "v2"),
-        ("champion", None, "v1"),
-    ]
-    assert log[1]["actor"] == "alice" and log[2]["actor"] == "local"
-    assert log[0]["ts"].tzinfo is not None and log[1]["reason"] == "passed the gate"
-    assert len(store.alias_log(limit=2)) == 2

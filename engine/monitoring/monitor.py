@@ -1,0 +1,175 @@
+"""Monitoring of one workspace: drift, performance over time, alerts, feedback and the
+champion/challenger comparison, over the prediction log and the served version.
+
+Only served rows count (the prediction log also holds unserved "shadow" rows)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import DataError, ModelNotFoundError
+from engine.monitoring.alerts import alert_candidates
+from engine.monitoring.drift import ReferenceProfile, drift_report, series_drift
+from engine.monitoring.performance import estimated_performance, realised_performance
+from engine.monitoring.routing import compare_models
+from engine.schema import Schema, read_table
+
+
+def served(log: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a prediction-log frame that were served (not shadow-scored)."""
+    return log[log["alias"] != "shadow"] if not log.empty else log
+
+
+class Monitor:
+    """Monitoring operations of one ``Workspace`` (``workspace.monitoring``)."""
+
+    def __init__(self, workspace):
+        self.ws = workspace
+
+    # ----- drift --------------------------------------------------------------------------
+    def drift(self, current=None, *, days: float | None = None, now=None, tests: dict | None = None, thresholds: dict | None = None, dataset_threshold: float | None = None, ref: str = "champion") -> dict:
+        """Drift report of a table (or of the prediction log's last ``days``) against the
+        version's reference profile, plus drift of the predicted probabilities."""
+        version = self.ws.version(ref)
+        details = self.ws.details(version)
+        schema = Schema.from_dict(details["manifest"]["schema"])
+        reference = ReferenceProfile.from_dict(details["reference"])
+        cfg = self.ws.settings
+        if current is None:
+            window = days or cfg["drift_window_days"]
+            frame = self.logged_profiles(days=window, now=now)
+            if frame.empty:
+                raise DataError("No predictions in the monitoring window yet; analyse some companies or upload a table.")
+            probabilities = frame.pop("probability") if "probability" in frame else None
+            source = f"prediction log, last {window} days"
+        else:
+            frame, _ = self.ws.load_dataset(current, schema)
+            model = self.ws.model(version)
+            probabilities = pd.Series(model.outcome.proba_design(model.outcome.design(frame))) if model.outcome is not None else None
+            source = "uploaded table" if isinstance(current, pd.DataFrame) else str(current)
+        columns = [c for c in schema.feature_names + list(schema.segments) if c in frame.columns]
+        report = drift_report(reference, frame, tests=tests, thresholds=thresholds, dataset_threshold=dataset_threshold or cfg["dataset_drift_share"], columns=columns).to_dict()
+        report |= {"model_version": version, "source": source, "n_current": len(frame)}
+        if probabilities is not None and "probability" in reference.columns:
+            ref_p = reference.numeric["probability"].sample
+            report["probability"] = series_drift(ref_p, probabilities.to_numpy(float), name="probability").to_dict()
+        return report
+
+    def logged_profiles(self, *, days: float | None = None, now=None, start=None, end=None) -> pd.DataFrame:
+        """Served profiles of the prediction log as a table (with their ``probability``); with
+        ``days``, the window of that many days up to ``now`` (default: the current time)."""
+        if days is not None:
+            end = pd.Timestamp(now) if now is not None else pd.Timestamp.now(tz="UTC")
+            start = end - pd.Timedelta(days=days)
+        log = served(self.ws.store.predictions(start=start, end=end))
+        if log.empty:
+            return pd.DataFrame()
+        frame = pd.DataFrame(list(log["profile"]))
+        frame["probability"] = log["probability"].to_numpy()
+        return frame
+
+    # ----- performance --------------------------------------------------------------------
+    def performance(self, *, freq: str = "W") -> dict:
+        """Realised (from feedback) and estimated (label-free) performance per time bucket."""
+        calibration = None
+        with contextlib.suppress(ModelNotFoundError):  # no model yet: no label-free estimate
+            calibration = self.ws.details()["metrics"].get("calibration_map")
+        log = served(self.ws.store.predictions())
+        labelled = served(self.ws.store.labelled_predictions())
+        realised = realised_performance(labelled, freq) if not labelled.empty else pd.DataFrame()
+        estimated = estimated_performance(log, calibration, freq) if not log.empty else pd.DataFrame()
+        return {"realised": _records(realised), "estimated": _records(estimated)}
+
+    def compare(self) -> dict:
+        """Champion vs challenger on feedback, with a significance test."""
+        labelled = self.ws.store.labelled_predictions()
+        if labelled.empty:
+            return {"verdict": "no feedback yet", "p_value": None}
+        return compare_models(labelled)
+
+    # ----- feedback and alerts ------------------------------------------------------------
+    def record_feedback(self, rows) -> int:
+        """Record actual outcomes: rows of prediction_id or company_id, outcome (0/1), optional ts."""
+        if isinstance(rows, str) or hasattr(rows, "__fspath__"):
+            rows = read_table(rows)
+        if isinstance(rows, pd.DataFrame):
+            if "outcome" not in rows.columns or not ({"prediction_id", "company_id"} & set(rows.columns)):
+                raise DataError(f"feedback: expected columns 'outcome' and 'prediction_id' or 'company_id', got {list(rows.columns)}.")
+            rows = rows.to_dict("records")
+        return self.ws.store.add_feedback([_feedback_row(i, r) for i, r in enumerate(rows)])
+
+    def alerts(self, *, open_only: bool = False) -> list[dict]:
+        return self.ws.store.alerts(open_only=open_only)
+
+    def check_alerts(self, *, now=None) -> list[dict]:
+        """Evaluate the alert rules, raise (deduplicated) alerts, and retrain when the policy
+        is auto. -> the alerts raised by this check (new or already open)."""
+        cfg = self.ws.settings
+        try:
+            drift_result = self.drift(now=now)
+        except DataError:
+            drift_result = None
+        perf = self.performance()
+        log = self.ws.audit_log()
+        since = pd.Timestamp(log[-1]["when"]) if log else None
+        new_feedback = self.ws.store.feedback_count(since=since)
+        raised, any_new = [], False
+        for c in alert_candidates(drift_result, _dated(perf["estimated"]), _dated(perf["realised"]), new_feedback, cfg):
+            alert, created = self.ws.store.raise_alert(c["kind"], c["key"], c["severity"], c["message"], c.get("details"))
+            raised.append(alert)
+            any_new = any_new or created
+        if any_new and cfg["retrain_policy"] == "auto":
+            from engine.monitoring.retrain import auto_retrain
+
+            auto_retrain(self.ws, reason="new alert: " + "; ".join(a["message"] for a in raised))
+        return raised
+
+    def summary(self) -> dict:
+        """Volume, drift, performance, open alerts, champion/challenger comparison."""
+        log = served(self.ws.store.predictions())
+        daily = []
+        if not log.empty:
+            counts = log.groupby(log["ts"].dt.floor("D")).size()
+            daily = [{"day": d.strftime("%Y-%m-%d"), "predictions": int(n)} for d, n in counts.items()]
+        try:
+            result = self.drift()
+            drift_summary = {**result["dataset"], "drifted_columns": [c["column"] for c in result["columns"] if c["drifted"]], "source": result["source"]}
+        except DataError as exc:
+            drift_summary = {"message": str(exc)}
+        return {
+            "volume": {"total": len(log), "feedback": self.ws.store.feedback_count(), "daily": daily},
+            "drift": drift_summary,
+            "performance": self.performance(),
+            "alerts": self.ws.store.alerts(open_only=True),
+            "champion_challenger": self.compare(),
+        }
+
+
+def _feedback_row(i: int, r: dict) -> dict:
+    outcome = r.get("outcome")
+    if outcome not in (0, 1, 0.0, 1.0, True, False, "0", "1"):
+        raise DataError(f"feedback row {i}: 'outcome' should be 0 or 1, got {outcome!r}.")
+    pid, cid = r.get("prediction_id"), r.get("company_id")
+    pid = None if pid is None or (isinstance(pid, float) and np.isnan(pid)) else int(pid)
+    cid = None if cid is None or (isinstance(cid, float) and np.isnan(cid)) else str(cid)
+    if pid is None and cid is None:
+        raise DataError(f"feedback row {i}: needs a 'prediction_id' or a 'company_id'.")
+    return {"prediction_id": pid, "company_id": cid, "outcome": int(float(outcome)), "ts": r.get("ts")}
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    if frame is None or frame.empty:
+        return []
+    out = frame.copy()
+    for c in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[c]):
+            out[c] = out[c].dt.strftime("%Y-%m-%d")
+    return json.loads(out.to_json(orient="records"))
+
+
+def _dated(records: list[dict]) -> pd.DataFrame | None:
+    return pd.DataFrame(records).assign(bucket=lambda f: pd.to_datetime(f["bucket"])) if records else None

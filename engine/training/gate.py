@@ -1,0 +1,40 @@
+"""The quality gate: may a newly trained version replace the champion?"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+from engine.analysis.analyzer import Analyzer
+from engine.errors import IntegrityError, ModelNotFoundError
+from engine.training.evaluation import holdout_mask
+
+GATE_TOLERANCE = 0.01
+
+
+def quality_gate(workspace, new: Analyzer, frame: pd.DataFrame, metrics: dict, *, tolerance: float = GATE_TOLERANCE, promote: bool = True) -> tuple[bool, str]:
+    """-> (promote?, reason). Promote only if the new held-out ROC AUC is not worse than the
+    champion's on the same held-out rows by more than ``tolerance``."""
+    if not promote:
+        return False, "registered as challenger (--no-promote)"
+    try:
+        champion_version = workspace.version("champion")
+        champion = workspace.model(champion_version)
+    except ModelNotFoundError:
+        return True, "first version: promoted"
+    except IntegrityError as exc:
+        return True, f"champion failed verification ({exc}); promoted"
+    if "holdout" not in metrics or champion.outcome is None or new.outcome is None:
+        return True, "no outcome model to compare; promoted"
+    if champion.schema.feature_names != new.schema.feature_names or champion.schema.segments != new.schema.segments:
+        return True, f"schema differs from champion {champion_version}; gate not applicable; promoted"
+    target = new.schema.target.column
+    held = frame[holdout_mask(frame, new.schema.id) & frame[target].notna()]
+    if held[target].nunique() < 2:
+        return True, "held-out rows have one class; gate not applicable; promoted"
+    champion_auc = roc_auc_score(held[target], champion.outcome.predict_proba(held)[:, 1])
+    new_auc = metrics["holdout"]["roc_auc"]
+    detail = f"held-out ROC AUC {new_auc:.4f} vs champion {champion_version} {champion_auc:.4f} on the same {len(held)} rows (tolerance {tolerance})"
+    if new_auc >= champion_auc - tolerance:
+        return True, f"passed quality gate: {detail}"
+    return False, f"failed quality gate: {detail}; kept as challenger"

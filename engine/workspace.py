@@ -1,0 +1,274 @@
+"""One workspace per home: it owns the registry, the store, the settings and the loaded models.
+
+The CLI, the HTTP service and the app each hold one ``Workspace``; ``engine.api`` is a set of
+thin calls on the default one. What it caches is keyed by version (a version never changes)
+or checked with one ``stat`` (``aliases.json``, ``settings.json``), so a promotion, rollback
+or settings change made by another process is seen at the next call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from engine.analysis.analyzer import Analysis, Analyzer
+from engine.errors import BenchError, ModelNotFoundError
+from engine.monitoring.routing import route
+from engine.monitoring.settings import load_settings, save_settings
+from engine.registry import Registry, load_analyzer
+from engine.schema import Schema, check_frame, load_schema, read_table
+
+MODEL_CACHE = 4  # loaded versions kept per workspace (champion, challenger, a few to compare)
+DETAIL_FILES = ("metrics", "explanations", "insights", "reference")
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("BENCHAI_HOME", "artifacts"))
+
+
+@dataclass(frozen=True)
+class Route:
+    """Who answers one entity: the serving alias, its model, and the model that shadow-scores
+    the same profile unserved (None when shadowing is off)."""
+
+    alias: str
+    model: Analyzer
+    shadow: Analyzer | None = None
+
+
+class Workspace:
+    """Everything one home holds, loaded once. Thread-safe for concurrent readers."""
+
+    def __init__(self, home: str | os.PathLike | None = None):
+        self.home = Path(home) if home is not None else default_home()
+        self.registry = Registry(self.home)
+        self.load_error: str | None = None  # why a newer champion is not being served
+        self._lock = threading.RLock()
+        self._models: OrderedDict[str, Analyzer] = OrderedDict()
+        self._details: dict[str, dict] = {}
+        self._stamped: dict[str, tuple] = {}  # file name -> (stat stamp, parsed value)
+        self._served: Analyzer | None = None
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.home)!r})"
+
+    @cached_property
+    def store(self):
+        """The operational database (SQLite in HOME, or $BENCHAI_DB_URL)."""
+        from engine.store import Store, default_url
+
+        return Store(default_url(self.home))
+
+    @cached_property
+    def monitoring(self):
+        """Drift, performance, alerts and feedback of this home (``engine.monitoring.monitor``)."""
+        from engine.monitoring.monitor import Monitor
+
+        return Monitor(self)
+
+    # ----- cheap change checks ------------------------------------------------------------
+    def _stamped_read(self, path: Path, read):
+        """``read(path)``, re-run only when the file's stat changed since the last call."""
+        try:
+            st = os.stat(path)
+            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except FileNotFoundError:
+            stamp = None
+        cached = self._stamped.get(path.name)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, read(path))
+            self._stamped[path.name] = cached
+        return cached[1]
+
+    @property
+    def settings(self) -> dict:
+        """Monitoring and serving settings (defaults merged with HOME/settings.json)."""
+        return self._stamped_read(self.home / "settings.json", lambda _: load_settings(self.home))
+
+    def update_settings(self, changes: dict) -> dict:
+        return save_settings(self.home, changes)
+
+    def aliases(self) -> dict:
+        """alias -> version (or None)."""
+        return self._stamped_read(self.registry.root / "aliases.json", lambda _: self.registry.aliases())
+
+    def version(self, ref: str = "champion") -> str:
+        """The version an alias points to (or the version itself, checked to exist)."""
+        if ref in ("champion", "challenger"):
+            version = self.aliases().get(ref)
+            if not version:
+                raise ModelNotFoundError(f"No model is '{ref}' yet; train one first (python -m engine train ...).")
+            return version
+        return self.registry.resolve(ref)
+
+    # ----- versions -----------------------------------------------------------------------
+    def model(self, ref: str = "champion") -> Analyzer:
+        """The fitted models of a version or alias, verified and loaded once per version."""
+        version = self.version(ref)
+        with self._lock:
+            if version in self._models:
+                self._models.move_to_end(version)
+                return self._models[version]
+            self.registry.verify(version)
+            model = load_analyzer(self.registry.path(version), version)
+            self._models[version] = model
+            if len(self._models) > MODEL_CACHE:
+                self._models.popitem(last=False)
+            return model
+
+    def champion(self) -> Analyzer:
+        """The served champion. A newer champion that fails verification or loading is not
+        served: the previous one keeps serving and ``load_error`` says why."""
+        try:
+            model = self.model("champion")
+        except (BenchError, OSError) as exc:
+            if self._served is None or isinstance(exc, ModelNotFoundError):
+                raise
+            self.load_error = f"champion {self.aliases().get('champion')} could not be loaded, still serving {self._served.version}: {exc}"
+            return self._served
+        self._served, self.load_error = model, None
+        return model
+
+    def challenger(self) -> Analyzer | None:
+        """The challenger when there is one that differs from the champion and loads."""
+        version = self.aliases().get("challenger")
+        if not version or version == self.aliases().get("champion"):
+            return None
+        try:
+            return self.model(version)
+        except (BenchError, OSError):
+            return None
+
+    def details(self, ref: str = "champion") -> dict:
+        """Manifest, metrics, explanations, insights and drift reference of a version."""
+        version = self.version(ref)
+        with self._lock:
+            if version not in self._details:
+                folder = self.registry.path(version)
+                out = {"manifest": self.registry.verify(version)}
+                for name in DETAIL_FILES:
+                    out[name] = json.loads((folder / f"{name}.json").read_text())
+                self._details[version] = out
+            return self._details[version]
+
+    def table(self, name: str, ref: str = "champion") -> pd.DataFrame | None:
+        """A table stored with a version: 'sample' (training sample) or 'series' (monthly)."""
+        path = self.registry.path(self.version(ref)) / f"{name}.parquet"
+        return pd.read_parquet(path) if path.is_file() else None
+
+    def models(self) -> list[dict]:
+        """Every version with its aliases, size, data fingerprint and summary metrics."""
+        aliases = self.aliases()
+        out = []
+        for v in self.registry.versions():
+            m = self.registry.manifest(v)
+            out.append(
+                {
+                    "version": v,
+                    "created": m.get("created"),
+                    "aliases": [a for a, target in aliases.items() if target == v],
+                    "rows": m.get("rows"),
+                    "data_fingerprint": m.get("data_fingerprint"),
+                    "metrics": m.get("metrics"),
+                    "schema_name": m.get("schema", {}).get("name"),
+                }
+            )
+        return out
+
+    def promote(self, version: str, *, reason: str = "manual promotion", actor: str = "local") -> dict:
+        """Make ``version`` the champion (after verifying it)."""
+        self.registry.verify(version)
+        return self.registry.set_alias("champion", version, reason, actor=actor)
+
+    def rollback(self, *, reason: str = "manual rollback", actor: str = "local") -> dict:
+        """Give the champion alias back to the previous champion."""
+        previous = self.registry.previous_champion()
+        if previous is None:
+            raise ModelNotFoundError("There is no earlier champion to roll back to.")
+        self.registry.verify(previous)
+        return self.registry.set_alias("champion", previous, reason, actor=actor, kind="rollback")
+
+    def audit_log(self) -> list[dict]:
+        return self.registry.audit_log()
+
+    def train(self, data, schema, **options) -> dict:
+        """Fit, register and (through the quality gate) promote; see ``engine.training.register``."""
+        from engine.training.register import train_version
+
+        return train_version(self, data, schema, **options)
+
+    # ----- analysis -----------------------------------------------------------------------
+    def load_dataset(self, data, schema: str | os.PathLike | Schema, *, require_target: bool = False) -> tuple[pd.DataFrame, Schema]:
+        """Read and check a table against a schema -> (checked frame, schema)."""
+        schema = schema if isinstance(schema, Schema) else load_schema(schema)
+        source = "data" if isinstance(data, pd.DataFrame) else str(data)
+        frame = data if isinstance(data, pd.DataFrame) else read_table(data)
+        return check_frame(frame, schema, require_target=require_target, source=source), schema
+
+    def route(self, entity_id) -> Route:
+        """The one champion/challenger decision: the challenger serves a stable hash-share of
+        ids (setting ``challenger_share``); with ``shadow`` on it also scores, unserved, what
+        the champion serves."""
+        champion, challenger, cfg = self.champion(), self.challenger(), self.settings
+        if challenger is None:
+            return Route("champion", champion)
+        if route(entity_id, cfg["challenger_share"]) == "challenger":
+            return Route("challenger", challenger)
+        return Route("champion", champion, challenger if cfg["shadow"] else None)
+
+    def analyze(self, profile: dict, *, ref: str | None = None) -> Analysis:
+        """Analyse one profile with ``ref`` (default: the served champion); nothing is logged."""
+        model = self.champion() if ref is None else self.model(ref)
+        return model.analyze(profile)
+
+    def analyze_and_log(self, profile: dict, *, source: str = "analyze") -> tuple[Analysis, str]:
+        """Route, analyse and log one profile (shadow-scored when configured).
+        -> (analysis, serving alias)."""
+        champion = self.champion()
+        served = self.route(champion.schema.entity_id(profile))
+        result = served.model.analyze(profile)
+        self.log_analyses([result], alias=served.alias, source=source)
+        if served.shadow is not None:
+            self.log_analyses([served.shadow.analyze(profile)], alias="shadow", source=source)
+        return result, served.alias
+
+    def log_analyses(self, results: list[Analysis], *, alias: str = "champion", source: str = "analyze", ts=None) -> list[int]:
+        """Write analyses to the prediction log (time, version, alias, profile, outputs)."""
+        rows = [prediction_row(r, alias=alias, source=source, ts=ts) for r in results]
+        return self.store.log_predictions(rows)
+
+    def what_if(self, profile: dict, changes: dict, *, ref: str | None = None) -> dict:
+        """New outcome prediction and contributions after changing some fields."""
+        model = self.champion() if ref is None else self.model(ref)
+        return model.what_if(profile, changes)
+
+    def score(self, data, *, ref: str | None = None, progress=None) -> pd.DataFrame:
+        """Batch analysis of a whole table: one output row per input row."""
+        model = self.champion() if ref is None else self.model(ref)
+        frame, _ = self.load_dataset(data, model.schema)
+        return model.score(frame, progress=progress)
+
+
+def prediction_row(result: Analysis, *, alias: str, source: str, ts=None) -> dict:
+    """One prediction-log row of an analysis."""
+    d = result.to_dict()
+    prediction = d.get("prediction")
+    return {
+        "ts": ts,
+        "model_version": result.model_version,
+        "alias": alias,
+        "company_id": result.entity_id,
+        "profile": result.profile,
+        "outputs": {k: d[k] for k in ("segment", "anomalies", "percentiles") if k in d}
+        | {"prediction": None if prediction is None else {k: prediction[k] for k in ("probability", "label", "base_value")}},
+        "probability": prediction["probability"] if prediction else None,
+        "segment": d["segment"]["name"],
+        "source": source,
+    }

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.analysis.analyzer import Analysis, Analyzer
+from engine.analysis.analyzer import Analyzer
+from engine.analysis.results import Analysis
 from engine.schema import Schema
 from engine.workspace import Route, Workspace, default_home
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.analysis.analyzer import Analysis, Analyzer
+from engine.analysis.analyzer import Analyzer
+from engine.analysis.results import Analysis
 from engine.errors import BenchError, ModelNotFoundError
 from engine.monitoring.routing import route
 from engine.monitoring.settings import load_settings, save_settings

@@ -8,7 +8,7 @@ import pytest
 import shap
 
 from engine import api
-from engine.training.fit import _fold_onehot
+from engine.analysis.explanations import fold_onehot as _fold_onehot
 
 TOL = 1e-4
 

@@ -13,6 +13,7 @@ from scipy.stats import percentileofscore
 
 from engine import api
 from engine.analysis import percentiles as pct
+from engine.analysis import wording
 from engine.demo import generate, schema_text
 from engine.schema import parse_schema
 
@@ -215,7 +216,7 @@ def test_population_is_the_last_resort(thin_model):
     ],
 )  # fmt: skip
 def test_interpretation_bands(rank, band):
-    assert pct.interpretation(rank) == band
+    assert wording.percentile_band(rank) == band
 
 
 @pytest.mark.parametrize(
@@ -236,7 +237,7 @@ def test_interpretation_bands(rank, band):
     ],
 )  # fmt: skip
 def test_message_format(args, text):
-    assert pct.message(*args) == text
+    assert wording.percentile_message(*args) == text
 
 
 def test_served_messages_follow_the_format(model, checked):
@@ -251,4 +252,4 @@ def test_served_messages_follow_the_format(model, checked):
             assert m, p["message"]
             assert int((m["n"] or m["all"]).replace(",", "")) == p["peer_count"]
             assert (m["group"] or "all") == p["peer_group"]
-            assert p["interpretation"] == pct.interpretation(p["rank"])
+            assert p["interpretation"] == wording.percentile_band(p["rank"])

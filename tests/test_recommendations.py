@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.analysis.neighbours import MIN_SUPPORT, NeighbourIndex
+from engine.analysis.neighbours import NeighbourIndex
+from engine.analysis.recommendations import MIN_SUPPORT, candidate_actions
 
 N_PROFILES = 40
 
@@ -104,12 +105,12 @@ def test_actions_on_hand_made_neighbours():
     X = np.concatenate([np.full(10, 2.0), np.full(10, -1.0)])[:, None]
     good = np.array([True] * 8 + [False] * 2 + [False] * 9 + [True])
     index = NeighbourIndex().fit(X, X, np.arange(100, 120), good)
-    actions = index.actions(np.array([0.0]), np.arange(20), np.array([1]), np.array([1.0]))
+    actions = candidate_actions(index, np.array([0.0]), np.arange(20), np.array([1]), np.array([1.0]))
     assert len(actions) == 1
     a = actions[0]
     assert a["target"] == 2.0 and a["gap"] == 2.0
     assert a["uplift"] == pytest.approx(0.8 - 0.1)
     assert a["evidence"] == list(range(100, 108))
     # Lower-is-better flips who is ahead: nobody good is below 0 often enough.
-    assert index.actions(np.array([0.0]), np.arange(20), np.array([-1]), np.array([1.0])) == []
+    assert candidate_actions(index, np.array([0.0]), np.arange(20), np.array([-1]), np.array([1.0])) == []
     assert MIN_SUPPORT <= 8

@@ -8,46 +8,19 @@ anomaly models, neighbour index, outcome model) and answers ``analyze`` for one 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
 from engine.analysis import anomalies as anom
 from engine.analysis import percentiles as pct
+from engine.analysis import wording
+from engine.analysis.explanations import explain_profile
+from engine.analysis.recommendations import candidate_actions, model_effects, recommend
+from engine.analysis.results import Analysis
 from engine.schema import Schema, validate_profile
 
 N_SIMILAR = 10
 N_NEIGHBOURS = 50
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """One profile's analysis; ``to_dict`` gives the DESIGN.md JSON."""
-
-    model_version: str | None
-    profile: dict
-    segment: dict
-    anomalies: list[dict]
-    recommendations: list[dict]
-    similar: list[dict]
-    percentiles: list[dict]
-    prediction: dict | None = None
-    entity_id: str | None = None  # the profile's id (schema's id column) as text
-
-    def to_dict(self) -> dict:
-        out = {
-            "model_version": self.model_version,
-            "profile": self.profile,
-            "segment": self.segment,
-            "anomalies": self.anomalies,
-            "recommendations": self.recommendations,
-            "similar": self.similar,
-            "percentiles": self.percentiles,
-        }
-        if self.prediction is not None:
-            out["prediction"] = self.prediction
-        return out
 
 
 class Analyzer:
@@ -121,10 +94,29 @@ class Analyzer:
         return full
 
     def _anomalies(self, x: np.ndarray, z: np.ndarray, chosen: np.ndarray) -> list[dict]:
+        out = self._value_anomalies(x, chosen) + self._gap_anomalies(x)
+        score = float(self.multivariate.score(z[None, :])[0])
+        if score < self.multivariate.threshold_:
+            out.append(
+                {
+                    "kind": "multivariate",
+                    "feature": None,
+                    "value": score,
+                    "reference": self.multivariate.threshold_,
+                    "z": None,
+                    "scope": "population",
+                    "severity": "medium",
+                    "message": wording.multivariate_anomaly(),
+                }
+            )
+        order = {"high": 0, "medium": 1, "low": 2}
+        out.sort(key=lambda a: (order[a["severity"]], -abs(a["z"] or 0)))
+        return out
+
+    def _value_anomalies(self, x: np.ndarray, chosen: np.ndarray) -> list[dict]:
         X = x[None, :]
         z_peer = anom.robust_z(self.stats, X, chosen)[0]
-        pop = np.full_like(chosen, self.population_group)
-        z_pop = anom.robust_z(self.stats, X, pop)[0]
+        z_pop = anom.robust_z(self.stats, X, np.full_like(chosen, self.population_group))[0]
         out = []
         for i, feat in enumerate(self.schema.features):
             # Judged against peers: metrics differ by industry and size, so population z-scores
@@ -135,9 +127,7 @@ class Analyzer:
             if level is None:
                 continue
             median = float(self.stats.grid_[g, i, 50])
-            group = "all companies" if g == self.population_group else f"{self.groups.describe(g)} companies"
-            direction = "high" if zi > 0 else "low"
-            judged = "" if feat.sign == 0 else (" (favourable)" if feat.sign * zi > 0 else " (unfavourable)")
+            group = wording.peer_group(self.groups.describe(g))
             out.append(
                 {
                     "kind": "value",
@@ -150,15 +140,18 @@ class Analyzer:
                     "scope": scope,
                     "peer_group": group,
                     "severity": level,
-                    "message": f"{feat.label} is unusually {direction}{judged}: {x[i]:,.4g} against a median of {median:,.4g} for {group} (robust z = {zi:+.1f}).",
+                    "message": wording.value_anomaly(feat.label, zi, feat.sign, x[i], median, group),
                 }
             )
+        return out
+
+    def _gap_anomalies(self, x: np.ndarray) -> list[dict]:
         gaps, gz, flagged = self.gaps.z(x[None, :])
+        out = []
         for p, (i, j) in enumerate(self.gaps.pairs_):
             gap, zg = gaps[0, p], gz[0, p]
             if not flagged[0, p]:
                 continue
-            level = anom.severity(zg)
             hi, lo = (i, j) if gap > 0 else (j, i)
             fh, fl = self.schema.features[hi], self.schema.features[lo]
             out.append(
@@ -170,26 +163,10 @@ class Analyzer:
                     "reference": float(abs(self.gaps.center_[p])),
                     "z": float(zg),
                     "scope": "population",
-                    "severity": level,
-                    "message": f"{fh.label} ({x[hi]:.1f}) is far ahead of {fl.label} ({x[lo]:.1f}): a gap of {abs(gap):.1f} points is rare among all companies (robust z = {zg:+.1f}).",
+                    "severity": anom.severity(zg),
+                    "message": wording.gap_anomaly(fh.label, x[hi], fl.label, x[lo], abs(gap), zg),
                 }
             )
-        score = float(self.multivariate.score(z[None, :])[0])
-        if score < self.multivariate.threshold_:
-            out.append(
-                {
-                    "kind": "multivariate",
-                    "feature": None,
-                    "value": score,
-                    "reference": self.multivariate.threshold_,
-                    "z": None,
-                    "scope": "population",
-                    "severity": "medium",
-                    "message": "The combination of values is unusual: the profile is more isolated than 99% of companies (Isolation Forest).",
-                }
-            )
-        order = {"high": 0, "medium": 1, "low": 2}
-        out.sort(key=lambda a: (order[a["severity"]], -abs(a["z"] or 0)))
         return out
 
     def _percentiles(self, x: np.ndarray, chosen: np.ndarray) -> list[dict]:
@@ -217,47 +194,17 @@ class Analyzer:
                     "p90": float(q[90]),
                     "peer_group": group,
                     "peer_count": peers,
-                    "interpretation": pct.interpretation(ranks[i]),
-                    "message": pct.message(feat.label.lower(), x[i], q[50], ranks[i], feat.better, peers, group),
+                    "interpretation": wording.percentile_band(ranks[i]),
+                    "message": wording.percentile_message(feat.label.lower(), x[i], q[50], ranks[i], feat.better, peers, group),
                 }
             )
         return out
 
     def _recommendations(self, x, z, clean, base_margin) -> tuple[list[dict], np.ndarray, np.ndarray]:
         idx, dist = self.neighbours.query(z, N_NEIGHBOURS)
-        candidates = self.neighbours.actions(x, idx, self.signs, self.scaler.scale_)
-        effects = self._model_effects(x, clean, candidates) if base_margin is not None else None
-        recs = []
-        for c, effect in zip(candidates, effects if effects is not None else [None] * len(candidates), strict=True):
-            feat = self.schema.features[c["index"]]
-            score = c["uplift"] if effect is None else 0.5 * c["uplift"] + 0.5 * effect
-            recs.append(
-                {
-                    "feature": feat.name,
-                    "label": feat.label,
-                    "action": feat.action or f"Move {feat.label.lower()} towards {c['target']:,.4g}",
-                    "current": float(x[c["index"]]),
-                    "target": c["target"],
-                    "gap_sd": c["gap"],
-                    "peer_uplift": c["uplift"],
-                    "model_effect": effect,
-                    "expected_effect": float(score),
-                    "evidence": c["evidence"],
-                    "note": "Peer uplift: outcome-rate difference between similar companies ahead of you on this feature and the rest. Model effect: the outcome model's estimated change in probability if only this feature moved to the target; an estimate, not a causal promise.",
-                }
-            )
-        recs.sort(key=lambda r: -r["expected_effect"])
-        return recs, idx, dist
-
-    def _model_effects(self, x: np.ndarray, clean: dict, candidates: list[dict]) -> list[float]:
-        if not candidates:
-            return []
-        rows = np.repeat(x[None, :], len(candidates) + 1, axis=0)
-        for r, c in enumerate(candidates, start=1):
-            rows[r, c["index"]] = c["target"]
-        D = np.vstack([self.outcome.design_row(row, clean) for row in rows])
-        p = self.outcome.proba_design(D)
-        return [float(v) for v in p[1:] - p[0]]
+        candidates = candidate_actions(self.neighbours, x, idx, self.signs, self.scaler.scale_)
+        effects = model_effects(self.outcome, x, clean, candidates) if base_margin is not None else None
+        return recommend(self.schema, x, candidates, effects), idx, dist
 
     def _similar(self, idx: np.ndarray, dist: np.ndarray) -> list[dict]:
         out = []
@@ -275,29 +222,7 @@ class Analyzer:
     def _prediction(self, x: np.ndarray, clean: dict) -> tuple[dict | None, float | None]:
         if self.outcome is None:
             return None, None
-        D = self.outcome.design_row(x, clean)
-        contrib, base = self.outcome.contributions_design(D)
-        margin = float(base[0] + contrib[0].sum())
-        probability = 1.0 / (1.0 + np.exp(-margin))
-        names = self.outcome.explained_columns
-        values = [_num(v) for v in x] + [clean.get(c) for c in self.schema.segments]
-        rows = [
-            {"feature": n, "value": v, "contribution": float(c)}
-            for n, v, c in zip(names, values, contrib[0], strict=True)
-        ]
-        rows.sort(key=lambda r: -abs(r["contribution"]))
-        target = self.schema.target
-        return (
-            {
-                "probability": float(probability),
-                "label": int(probability >= 0.5),
-                "label_text": f"{target.label}: {'likely' if probability >= 0.5 else 'unlikely'}",
-                "base_value": float(base[0]),
-                "margin": margin,
-                "contributions": rows,
-            },
-            margin,
-        )
+        return explain_profile(self.outcome, self.schema, x, clean)
 
     # ----- a whole table -----------------------------------------------------------------
     def score(self, df: pd.DataFrame, *, chunk: int = 100_000, progress=None) -> pd.DataFrame:

@@ -14,6 +14,8 @@ import pandas as pd
 import xgboost as xgb
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from engine.analysis.explanations import fold_onehot
+
 DEFAULTS = {"n_estimators": 300, "max_depth": 4, "learning_rate": 0.05, "subsample": 0.9}
 
 
@@ -106,14 +108,7 @@ class OutcomeClassifier(ClassifierMixin, BaseEstimator):
         raw = self.booster_.predict(xgb.DMatrix(D, missing=np.nan, nthread=1), pred_contribs=True)
         base = raw[:, -1]
         raw = raw[:, :-1]
-        n_f = len(self.features)
-        out = [raw[:, :n_f]]
-        offset = n_f
-        for c in self.segments:
-            width = len(self.categories_[c])
-            out.append(raw[:, offset : offset + width].sum(axis=1, keepdims=True))
-            offset += width
-        return np.hstack(out).astype(np.float64), base.astype(np.float64)
+        return fold_onehot(raw, self).astype(np.float64), base.astype(np.float64)
 
     @property
     def explained_columns(self) -> list[str]:

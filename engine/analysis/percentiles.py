@@ -11,8 +11,6 @@ import numpy as np
 
 from engine.analysis.peers import GRID, PeerStats
 
-BANDS = ((10, "significantly below"), (25, "below"), (75, "average"), (90, "above"), (101, "significantly above"))
-
 
 def rank_on_grid(grid: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Raw (not direction-aware) percentile ranks 0-100 of ``values`` (m,) on sorted percentile
@@ -52,31 +50,3 @@ def percentile_ranks(stats: PeerStats, X: np.ndarray, groups: np.ndarray, signs:
                 ranks[rows, f] = rank_on_grid(stats.grid_[groups[rows[0], f], f], np.nan_to_num(X[rows, f]))
     ranks[np.isnan(X) | np.isnan(ranks)] = np.nan
     return np.where(signs < 0, 100.0 - ranks, ranks)
-
-
-def interpretation(rank: float) -> str:
-    for upper, band in BANDS:
-        if rank < upper:
-            return band
-    return BANDS[-1][1]
-
-
-def message(label: str, value: float, median: float, rank: float, better: str, peers: int, group: str) -> str:
-    """'Above peers: 20% higher than the median of 150 retail, medium, northeast companies.'"""
-    band = interpretation(rank)
-    verdict = {
-        "significantly below": "Well below peers",
-        "below": "Below peers",
-        "average": "In line with peers",
-        "above": "Above peers",
-        "significantly above": "Well above peers",
-    }[band]
-    if better == "none":
-        verdict = "Typical of peers" if band == "average" else "Unlike peers"
-    if abs(median) > 1e-12:
-        change = (value - median) / abs(median)
-        diff = f"{abs(change):.0%} {'higher' if change >= 0 else 'lower'}"
-    else:
-        diff = f"{abs(value - median):,.3g} {'higher' if value >= median else 'lower'}"
-    where = f"all {peers:,}" if group == "all" else f"{peers:,} {group}"
-    return f"{verdict}: {label} {diff} than the median of {where} companies."

@@ -7,6 +7,8 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
+from engine.analysis import wording
+
 FIT_SAMPLE = 200_000  # KMeans on more rows than this changes nothing but the wait
 SILHOUETTE_SAMPLE = 3_000  # silhouette is O(n^2): choose k on a sample
 
@@ -64,22 +66,10 @@ def _describe(centroids: np.ndarray, sizes: np.ndarray, labels: list[str]) -> tu
     for c, size in zip(centroids, sizes, strict=True):
         order = np.argsort(c)
         top, bottom = order[::-1][:2], order[:2]
-        level, spread = c.mean(), c.max() - c.min()
-        if spread < 1.0 and level > 0.5:
-            name = "All-round leaders"
-        elif spread < 1.0 and level < -0.5:
-            name = "Early-stage across the board"
-        elif spread < 1.0:
-            name = "Balanced middle"
-        else:
-            name = f"{labels[top[0]].capitalize()}-led: high {labels[top[0]]}, low {labels[bottom[0]]}"
-        strongest = ", ".join(f"{labels[i]} ({c[i]:+.1f} sd)" for i in top)
-        weakest = ", ".join(f"{labels[i]} ({c[i]:+.1f} sd)" for i in bottom)
+        names.append(wording.segment_name(c.mean(), c.max() - c.min(), labels[top[0]], labels[bottom[0]]))
         descriptions.append(
-            f"{size:,} companies ({size / total:.0%}). Strongest: {strongest}; "
-            f"weakest: {weakest}, against the whole population."
+            wording.segment_description(size, size / total, [(labels[i], c[i]) for i in top], [(labels[i], c[i]) for i in bottom])
         )
-        names.append(name)
     return _unique(names), descriptions
 
 

@@ -17,6 +17,7 @@ from sklearn.decomposition import PCA
 
 from engine.analysis.analyzer import Analyzer
 from engine.analysis.anomalies import GapModel, MultivariateScorer
+from engine.analysis.explanations import global_importance
 from engine.analysis.neighbours import NeighbourIndex
 from engine.analysis.outcome import DEFAULTS, OutcomeClassifier
 from engine.analysis.peers import PeerGroups, PeerStats
@@ -27,7 +28,6 @@ from engine.schema import Schema
 from engine.training import evaluation
 
 Progress = Callable[[str, float], None]
-EXPLAIN_SAMPLE = 1_000
 APP_SAMPLE = 5_000
 
 
@@ -179,7 +179,7 @@ def _fit_outcome(df, schema, y, seed, search, budget_s, report):
         metrics["search"] = searched
 
     report("explanations", 0.88)
-    explanations = _global_shap(model, frame.loc[~held], seed)
+    explanations = global_importance(model, frame.loc[~held], seed)
     params = {k: getattr(model, k) for k in DEFAULTS}
     return model, metrics, explanations, params
 
@@ -197,42 +197,6 @@ def _holdout_ids(frame: pd.DataFrame, schema: Schema) -> list | None:
     if not schema.id or schema.id not in frame.columns:
         return None
     return [v.item() if hasattr(v, "item") else v for v in frame[schema.id].to_numpy()]
-
-
-def _global_shap(model: OutcomeClassifier, frame: pd.DataFrame, seed: int) -> dict:
-    """Mean |SHAP| per column and dependence points, computed once with shap.TreeExplainer."""
-    import shap  # heavy import, needed only at training time
-
-    rng = np.random.default_rng(seed)
-    rows = rng.choice(len(frame), min(EXPLAIN_SAMPLE, len(frame)), replace=False)
-    sample = frame.iloc[np.sort(rows)]
-    D = model.design(sample)
-    raw = shap.TreeExplainer(model.booster_).shap_values(D)
-    contrib, _ = model.contributions_design(D)
-    names = model.explained_columns
-    importance = np.abs(contrib).mean(axis=0)
-    order = np.argsort(-importance)
-    dependence = {}
-    for i, name in enumerate(names):
-        values = sample[name].tolist() if name in sample.columns else None
-        dependence[name] = {"value": values, "shap": contrib[:, i].round(5).tolist()}
-    return {
-        "method": "shap.TreeExplainer (exact TreeSHAP), log-odds",
-        "sample_size": len(sample),
-        "importance": [{"feature": names[i], "mean_abs_shap": float(importance[i])} for i in order],
-        "dependence": dependence,
-        "max_abs_difference_shap_vs_xgboost": float(np.abs(_fold_onehot(raw, model) - contrib).max()),
-    }
-
-
-def _fold_onehot(raw: np.ndarray, model: OutcomeClassifier) -> np.ndarray:
-    n_f = len(model.features)
-    parts, offset = [raw[:, :n_f]], n_f
-    for c in model.segments:
-        width = len(model.categories_[c])
-        parts.append(raw[:, offset : offset + width].sum(axis=1, keepdims=True))
-        offset += width
-    return np.hstack(parts)
 
 
 def _insights(analyzer: Analyzer, sample: pd.DataFrame, Zc: np.ndarray, y: np.ndarray | None) -> dict:

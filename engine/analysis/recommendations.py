@@ -1,0 +1,92 @@
+"""Next best actions drawn from similar entities, with the outcome model's estimated effect.
+
+An action is a feature where similar entities with the desirable outcome are clearly ahead of
+this one, and where being ahead goes with a better outcome rate among those neighbours (the
+peer uplift). The outcome model, when there is one, adds its estimate of the effect of moving
+only that feature to the target (the model effect); the two are averaged to rank actions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.analysis import wording
+
+MIN_GAP = 0.25  # robust-sd units: smaller gaps are noise, not an action
+MIN_SUPPORT = 5  # desirable neighbours needed ahead of the entity to suggest anything
+MIN_UPLIFT = 0.05  # outcome-rate difference (probability points) that counts as evidence
+
+
+def candidate_actions(index, x: np.ndarray, idx: np.ndarray, signs: np.ndarray, scale: np.ndarray) -> list[dict]:
+    """Candidate actions for raw profile x (f,) given its neighbours ``idx`` in ``index``.
+
+    Each: feature index, target (median of desirable neighbours), gap in robust units,
+    uplift (outcome rate of neighbours ahead on the feature minus those not ahead) and
+    evidence (ids of desirable neighbours ahead, nearest first).
+    """
+    X, good = index.X_[idx], index.good_[idx]
+    out = []
+    for f in np.flatnonzero(signs != 0):
+        known = ~np.isnan(X[:, f])
+        if np.isnan(x[f]) or known.sum() < 2 * MIN_SUPPORT:
+            continue
+        ahead = known & (signs[f] * (X[:, f] - x[f]) > 0)
+        support = ahead & good
+        if support.sum() < MIN_SUPPORT or (known & ~ahead).sum() == 0:
+            continue
+        target = float(np.median(X[support, f]))
+        gap = signs[f] * (target - x[f]) / scale[f]
+        uplift = good[ahead].mean() - good[known & ~ahead].mean()
+        if gap >= MIN_GAP and uplift >= MIN_UPLIFT:
+            out.append(
+                {
+                    "index": int(f),
+                    "target": target,
+                    "gap": float(gap),
+                    "uplift": float(uplift),
+                    "evidence": [_plain(i) for i in index.ids_[idx[support]][:10]],
+                }
+            )
+    return out
+
+
+def model_effects(outcome, x: np.ndarray, clean: dict, candidates: list[dict]) -> list[float]:
+    """The outcome model's change in probability when only each candidate's feature moves to
+    its target (one batch prediction for all candidates)."""
+    if not candidates:
+        return []
+    rows = np.repeat(x[None, :], len(candidates) + 1, axis=0)
+    for r, c in enumerate(candidates, start=1):
+        rows[r, c["index"]] = c["target"]
+    D = np.vstack([outcome.design_row(row, clean) for row in rows])
+    p = outcome.proba_design(D)
+    return [float(v) for v in p[1:] - p[0]]
+
+
+def recommend(schema, x: np.ndarray, candidates: list[dict], effects: list[float] | None) -> list[dict]:
+    """Candidates -> recommendations ranked by expected effect (best first)."""
+    recs = []
+    for c, effect in zip(candidates, effects if effects is not None else [None] * len(candidates), strict=True):
+        feat = schema.features[c["index"]]
+        score = c["uplift"] if effect is None else 0.5 * c["uplift"] + 0.5 * effect
+        recs.append(
+            {
+                "feature": feat.name,
+                "label": feat.label,
+                "action": feat.action or wording.default_action(feat.label, c["target"]),
+                "current": float(x[c["index"]]),
+                "target": c["target"],
+                "gap_sd": c["gap"],
+                "peer_uplift": c["uplift"],
+                "model_effect": effect,
+                "expected_effect": float(score),
+                "evidence": c["evidence"],
+                "note": wording.RECOMMENDATION_NOTE,
+            }
+        )
+    recs.sort(key=lambda r: -r["expected_effect"])
+    return recs
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else value

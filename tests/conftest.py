@@ -1,13 +1,15 @@
 """Session fixtures chaining demo data -> a trained, registered version, reused by every test.
 
-Training runs once per session (3,000 demo companies, seed 0); tests that change a registry
-work on a copy of ``home`` (``shutil.copytree``) or on their own tiny data.
+``trained_home(name)`` builds each kind of home once per session (3,000 demo companies, seed
+0); tests that change a registry or a database work on a copy (``copy_home``) or on their own
+tiny data.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -24,6 +26,7 @@ import pytest  # noqa: E402
 
 from engine import api  # noqa: E402
 from engine.demo import write_demo  # noqa: E402
+from engine.demo.replay import replay  # noqa: E402
 
 N_COMPANIES = 3000
 SEED = 0
@@ -38,10 +41,68 @@ def subprocess_env() -> dict:
 
 
 @pytest.fixture(scope="session")
-def demo_dir(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("demo")
-    write_demo(out, n_companies=N_COMPANIES, seed=SEED)
-    return out
+def trained_home(tmp_path_factory):
+    """Factory of trained homes, each built once per session and then only read:
+    ``trained_home("demo")`` (demo data in HOME/demo, one trained version with its monthly
+    series) and ``trained_home("demo-history")`` (a copy of it with replayed traffic, feedback
+    and alerts, as the app's first start leaves it). A test that writes works on a copy
+    (``copy_home``)."""
+    built: dict[str, Path] = {}
+
+    def build(name: str = "demo") -> Path:
+        if name not in built:
+            built[name] = _HOMES[name](tmp_path_factory, build)
+        return built[name]
+
+    return build
+
+
+def _demo_home(tmp_path_factory, build) -> Path:
+    home = tmp_path_factory.mktemp("home-demo")
+    demo = home / "demo"
+    write_demo(demo, n_companies=N_COMPANIES, seed=SEED)
+    result = api.workspace(home).train(demo / "companies.csv", demo / "schema.toml", seed=SEED, series=demo / "benchmarks_monthly.csv")
+    (home / "train-result.json").write_text(json.dumps(result))
+    return home
+
+
+def _history_home(tmp_path_factory, build) -> Path:
+    home = copy_home(build("demo"), tmp_path_factory.mktemp("home-history") / "home")
+    summary = replay(api.workspace(home))
+    (home / "replay-result.json").write_text(json.dumps(summary, default=str))
+    return home
+
+
+_HOMES = {"demo": _demo_home, "demo-history": _history_home}
+
+
+def copy_home(src: Path, dst: Path) -> Path:
+    """A writable copy of a trained home (registry, database, demo data)."""
+    shutil.copytree(src, dst)
+    return dst
+
+
+@pytest.fixture(scope="session")
+def writable_home(trained_home, tmp_path_factory):
+    """Factory: a fresh writable copy of a trained home (``writable_home("demo-history")``)."""
+    return lambda name="demo": copy_home(trained_home(name), tmp_path_factory.mktemp("copy") / "home")
+
+
+@pytest.fixture(scope="session")
+def home(trained_home) -> Path:
+    """The pristine demo home (read only)."""
+    return trained_home("demo")
+
+
+@pytest.fixture(scope="session")
+def trained(home) -> dict:
+    """The train() result of the session version, plus its home under ``"home"``."""
+    return {**json.loads((home / "train-result.json").read_text()), "home": home}
+
+
+@pytest.fixture(scope="session")
+def demo_dir(home) -> Path:
+    return home / "demo"
 
 
 @pytest.fixture(scope="session")
@@ -52,19 +113,6 @@ def companies_csv(demo_dir) -> Path:
 @pytest.fixture(scope="session")
 def schema_toml(demo_dir) -> Path:
     return demo_dir / "schema.toml"
-
-
-@pytest.fixture(scope="session")
-def trained(tmp_path_factory, companies_csv, schema_toml) -> dict:
-    """The train() result of the session version, plus its home under ``"home"``."""
-    home = tmp_path_factory.mktemp("home")
-    result = api.workspace(home).train(companies_csv, schema_toml, seed=SEED)
-    return {**result, "home": home}
-
-
-@pytest.fixture(scope="session")
-def home(trained) -> Path:
-    return trained["home"]
 
 
 @pytest.fixture(scope="session")

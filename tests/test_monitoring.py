@@ -11,18 +11,17 @@ import pandas as pd
 import pytest
 
 from engine import api
-from engine.demo.replay import replay
 from engine.cli import main as cli
 from engine.monitoring.performance import estimated_performance
 from engine.monitoring.routing import compare_models, route
 
 
 @pytest.fixture(scope="module")
-def replayed(tmp_path_factory):
-    home = tmp_path_factory.mktemp("monitor-home")
-    paths = api.demo_data(home / "demo", companies=2000, seed=3)
-    api.workspace(home).train(paths["companies"], paths["schema"], seed=0)
-    summary = replay(api.workspace(home), now="2026-11-01T00:00:00Z")
+def replayed(writable_home):
+    """A home with replayed history (its own copy: these tests raise alerts)."""
+    home = writable_home("demo-history")
+    paths = {name: home / "demo" / f"{name}.csv" for name in ("companies", "current")}
+    summary = json.loads((home / "replay-result.json").read_text())
     return home, paths, summary
 
 
@@ -115,7 +114,7 @@ def test_feedback_from_file_and_bad_rows(replayed, tmp_path, capsys):
 
 def test_cli_drift_and_monitor_print_json(replayed, capsys):
     home, paths, _ = replayed
-    assert cli(["drift", "--home", str(home), "--current", paths["current"]]) == 0
+    assert cli(["drift", "--home", str(home), "--current", str(paths["current"])]) == 0
     report = json.loads(capsys.readouterr().out)
     assert {"dataset", "columns"} <= set(report)
     assert all({"test", "statistic", "threshold", "drifted"} <= set(c) for c in report["columns"])

@@ -3,26 +3,25 @@ with progress shown. Later starts find a champion and return at once."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from engine import api
+from engine.demo.replay import replay
 
 STEPS = {"demo": 0.05, "train": 0.85, "replay": 0.10}
 
 
-def has_champion(home: Path) -> bool:
-    return any("champion" in m["aliases"] for m in api.models(home=home))
+def has_champion(ws: api.Workspace) -> bool:
+    return bool(ws.aliases().get("champion"))
 
 
-def ensure_ready(home: Path) -> None:
-    """Bootstrap ``home`` when it has no champion, showing each step's progress."""
-    if has_champion(home):
+def ensure_ready(ws: api.Workspace) -> None:
+    """Bootstrap the workspace's home when it has no champion, showing each step's progress."""
+    if has_champion(ws):
         return
     with st.status("First start: preparing the demo data and training the first models…", expanded=True) as status:
         bar = st.progress(0.0, text="Writing the demo dataset")
-        demo = home / "demo"
+        demo = ws.home / "demo"
         api.demo_data(demo, companies=5000, seed=0)
         bar.progress(STEPS["demo"], text="Training the models")
 
@@ -30,11 +29,10 @@ def ensure_ready(home: Path) -> None:
             done = STEPS["demo"] + STEPS["train"] * max(0.0, min(1.0, float(fraction)))
             bar.progress(min(done, 0.99), text=f"Training: {step}")
 
-        result = api.train(demo / "companies.csv", demo / "schema.toml", home=home,
-                           series=demo / "benchmarks_monthly.csv", progress=on_progress)
+        result = ws.train(demo / "companies.csv", demo / "schema.toml", series=demo / "benchmarks_monthly.csv", progress=on_progress)
         st.write(f"Trained version **{result['version']}** in {result['seconds']:.0f} s.")
         bar.progress(STEPS["demo"] + STEPS["train"], text="Replaying a monitoring history")
-        replayed = api.replay(home=home)
+        replayed = replay(ws)
         st.write(f"Replayed {replayed['predictions']:,} predictions and {replayed['feedback']:,} outcomes.")
         bar.progress(1.0, text="Ready")
         status.update(label="Ready: the first version is serving.", state="complete", expanded=False)

@@ -1,4 +1,4 @@
-"""What every page shares: the home, cached models and frames (keyed by version), admin
+"""What every page shares: the one workspace of the home, frames cached by version, admin
 checks, and showing engine errors as messages instead of tracebacks."""
 
 from __future__ import annotations
@@ -17,50 +17,38 @@ from engine.errors import BenchError
 
 
 def home() -> Path:
-    return api.default_home()
+    return api.default_home().resolve()
 
 
-def aliases() -> dict:
-    """alias -> version, resolved on every run (cheap: reads manifests, no model load)."""
-    out = {}
-    for m in api.models(home=home()):
-        for a in m["aliases"]:
-            out[a] = m["version"]
-    return out
+@st.cache_resource(show_spinner=False)
+def _workspace(home_dir: str) -> api.Workspace:
+    return api.workspace(home_dir)
+
+
+def workspace() -> api.Workspace:
+    """The one workspace of the home: registry, store, settings and loaded models."""
+    return _workspace(str(home()))
 
 
 def version(alias: str = "champion") -> str | None:
-    return aliases().get(alias)
-
-
-@st.cache_resource(show_spinner="Loading model…", max_entries=8)
-def _model(home_dir: str, version_id: str):
-    return api.load_model(version_id, home=home_dir)
-
-
-def model(alias: str = "champion"):
-    """The loaded model serving ``alias`` (loaded once per version), or None."""
-    v = version(alias)
-    return _model(str(home()), v) if v else None
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _details(home_dir: str, version_id: str) -> dict:
-    return api.version_details(version_id, home=home_dir)
-
-
-def details(version_id: str | None = None) -> dict:
-    return _details(str(home()), version_id or version("champion"))
+    """The version an alias points to, or None (cheap: re-read only when aliases.json changes)."""
+    return workspace().aliases().get(alias)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _table(home_dir: str, version_id: str, name: str) -> pd.DataFrame | None:
-    return api.version_table(name, version_id, home=home_dir)
+    return _workspace(home_dir).table(name, version_id)
 
 
 def table(name: str, version_id: str | None = None) -> pd.DataFrame | None:
     """'sample' or 'series' of a version (default: the champion)."""
-    return _table(str(home()), version_id or version("champion"), name)
+    return _table(str(home()), version_id or workspace().version("champion"), name)
+
+
+def details(version_id: str | None = None) -> dict:
+    """Manifest, metrics, explanations, insights and reference of a version (default: the
+    champion); read once per version by the workspace."""
+    return workspace().details(version_id or "champion")
 
 
 def schema_dict(version_id: str | None = None) -> dict:
@@ -68,12 +56,8 @@ def schema_dict(version_id: str | None = None) -> dict:
 
 
 def features(version_id: str | None = None) -> dict[str, dict]:
+    """name -> schema feature dict, in schema order."""
     return {f["name"]: f for f in schema_dict(version_id)["features"]}
-
-
-def feature_label(name: str, version_id: str | None = None) -> str:
-    f = features(version_id).get(name)
-    return f["label"] if f else str(name).replace("_", " ").capitalize()
 
 
 @contextlib.contextmanager
@@ -85,10 +69,6 @@ def user_errors():
         st.error(str(exc))
     except (OSError, ValueError) as exc:  # bad files, unreadable tables
         st.error(f"That did not work: {exc}")
-
-
-def error_text(exc: Exception) -> str:
-    return str(exc)
 
 
 # ----- admin ----------------------------------------------------------------------------------
@@ -150,23 +130,18 @@ def sidebar() -> None:
                     st.error("Wrong admin password.")
 
 
-def clear_caches() -> None:
-    """After retrain/promote/rollback the aliases move; frames are keyed by version anyway."""
-    _details.clear()
-    _table.clear()
-
-
 # ----- monitoring snapshots (short-lived: the prediction log keeps growing) -------------------
 @st.cache_data(ttl=30, show_spinner=False)
 def drift_snapshot(home_dir: str, days: float, version_id: str) -> tuple[dict, pd.DataFrame]:
-    return api.drift(home=home_dir, days=days), api.logged_profiles(home=home_dir, days=days)
+    monitoring = _workspace(home_dir).monitoring
+    return monitoring.drift(days=days), monitoring.logged_profiles(days=days)
 
 
 @st.cache_data(ttl=30, show_spinner=False)
 def performance_snapshot(home_dir: str, version_id: str) -> dict:
-    return api.performance(home=home_dir)
+    return _workspace(home_dir).monitoring.performance()
 
 
 @st.cache_data(ttl=30, show_spinner=False)
 def volume_snapshot(home_dir: str, version_id: str) -> dict:
-    return api.monitor(home=home_dir)["volume"]
+    return _workspace(home_dir).monitoring.summary()["volume"]

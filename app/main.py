@@ -15,7 +15,7 @@ from engine.errors import BenchError  # noqa: E402
 st.set_page_config(page_title="Benchmarking AI", page_icon="📊", layout="wide")
 
 try:
-    bootstrap.ensure_ready(common.home())
+    bootstrap.ensure_ready(common.workspace())
 except BenchError as exc:
     st.error(f"The app could not prepare its first model: {exc}")
     st.stop()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from app import format as fmt
+from app.components import actions, anomalies, percentiles, prediction, segment, similar
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;color:#1f2937;max-width:960px;margin:2rem auto;padding:0 1rem}
@@ -24,37 +24,39 @@ def _table(headers: list[str], rows: list[list]) -> str:
 
 
 def render_html(analysis: dict, features: dict[str, dict], title: str = "Benchmarking AI — company report") -> str:
-    """analysis: Analysis.to_dict(); features: name -> schema feature dict."""
-    seg = analysis["segment"]
+    """analysis: Analysis.to_dict(); features: name -> schema feature dict. Every section is
+    built from the same component data as the Analyze page."""
+    seg = segment.segment_data(analysis, features)
     profile = analysis.get("profile", {})
     parts = [f"<h1>{escape(title)}</h1>",
              f"<p class='muted'>Model version {escape(str(analysis.get('model_version')))}"
              + (f" · company {escape(str(profile.get('company_id')))}" if profile.get("company_id") is not None else "") + "</p>",
-             f"<div class='card'><b>Segment:</b> {escape(seg['name'])}<br><span class='muted'>{escape(seg.get('description', ''))}</span></div>"]
-    pred = analysis.get("prediction")
+             f"<div class='card'><b>Segment:</b> {escape(seg['name'])}<br><span class='muted'>{escape(seg['description'])}</span></div>"]
+    pred = prediction.prediction_data(analysis, features)
     if pred:
-        parts.append(f"<h2>Prediction</h2><p><b>{escape(pred.get('label_text', ''))}</b> — probability {fmt.percent(pred['probability'])}.</p>")
-        rows = [[escape(features.get(c["feature"], {}).get("label", c["feature"])), escape(str(c["value"])), f"{c['contribution']:+.3f}"] for c in pred["contributions"][:10]]
+        parts.append(f"<h2>Prediction</h2><p><b>{escape(pred['label_text'])}</b> — probability {pred['probability_text']}.</p>")
+        rows = [[escape(d["Driver"]), escape(str(d["Value"])), f"{d['Contribution']:+.3f}"] for d in pred["drivers"]]
         parts.append(_table(["Driver", "Value", "SHAP contribution (log-odds)"], rows))
     parts.append("<h2>Anomalies</h2>")
-    if analysis["anomalies"]:
-        parts.append(_table(["Severity", "What"], [[f"<span class='badge {a['severity']}'>{a['severity']}</span>", escape(a["message"])] for a in analysis["anomalies"]]))
+    found = anomalies.anomalies_data(analysis)
+    if found:
+        parts.append(_table(["Severity", "What"], [[f"<span class='badge {a['severity']}'>{a['severity']}</span>", escape(a["message"])] for a in found]))
     else:
         parts.append("<p>No unusual values.</p>")
     parts.append("<h2>Next best actions</h2>")
-    if analysis["recommendations"]:
-        rows = [[escape(r["action"]), f"{fmt.value(features.get(r['feature']), r['current'])} → {fmt.value(features.get(r['feature']), r['target'])}",
-                 fmt.percent(r["expected_effect"]), fmt.percent(r["peer_uplift"]), fmt.percent(r.get("model_effect")),
-                 escape(", ".join(str(e) for e in r["evidence"]))] for r in analysis["recommendations"]]
+    todo = actions.actions_data(analysis, features)
+    if todo:
+        rows = [[escape(r["action"]), r["change"], r["expected_effect"], r["peer_uplift"], r["model_effect"], escape(r["evidence"])] for r in todo]
         parts.append(_table(["Action", "From → to", "Expected effect", "Peer uplift", "Model effect*", "Evidence (company ids)"], rows))
         parts.append("<p class='muted'>* Model effect is the outcome model's estimate if only this feature changed; an estimate, not a causal promise.</p>")
     else:
         parts.append("<p>No actions found.</p>")
     parts.append("<h2>Percentile rankings against peers</h2>")
-    rows = [[escape(p.get("label", p["feature"])), fmt.value(features.get(p["feature"]), p["value"]), fmt.rank(p["rank"]),
-             f"{fmt.value(features.get(p['feature']), p['p10'])} – {fmt.value(features.get(p['feature']), p['p90'])}",
-             escape(p["peer_group"]), f"{p['peer_count']:,}"] for p in analysis["percentiles"]]
-    parts.append(_table(["Metric", "Value", "Rank", "Peers p10 – p90", "Peer group", "Peers"], rows))
+    ranks = percentiles.percentiles_data(analysis["percentiles"], features)
+    columns = ["Metric", "Value", "Rank", "Peers p10 – p90", "Peer group", "Peers"]
+    parts.append(_table(columns, [[escape(str(v)) for v in row] for row in ranks[columns].itertuples(index=False)] if len(ranks) else []))
     parts.append("<h2>Similar companies</h2>")
-    parts.append(_table(["Company", "Distance", "Outcome"], [[escape(str(s["id"])), f"{s['distance']:.2f}", escape(str(s.get("outcome")))] for s in analysis["similar"]]))
+    near = similar.similar_data(analysis)
+    rows = [[escape(str(r["Company"])), f"{r['Distance']:.2f}", escape(str(r.get("Outcome")))] for r in near]
+    parts.append(_table(["Company", "Distance", "Outcome"], rows))
     return f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title><style>{CSS}</style></head><body>{''.join(parts)}</body></html>"

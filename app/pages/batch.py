@@ -3,7 +3,6 @@
 import streamlit as st
 
 from app import common, uploads
-from engine import api
 
 st.title("Batch scoring")
 schema = common.schema_dict()
@@ -14,7 +13,7 @@ if upload is not None and st.button("Score the table", type="primary", key="batc
     bar = st.progress(0.0, text="Scoring")
     with common.user_errors():
         frame = uploads.read_table(upload.name, upload.getvalue())
-        scored = api.score(frame, model=common.model(), progress=lambda step, f: bar.progress(min(1.0, float(f)), text=f"Scoring ({f:.0%})"))
+        scored = common.workspace().score(frame, progress=lambda step, f: bar.progress(min(1.0, float(f)), text=f"Scoring ({f:.0%})"))
         bar.progress(1.0, text=f"Scored {len(scored):,} rows")
         st.session_state["batch_result"] = scored
 result = st.session_state.get("batch_result")

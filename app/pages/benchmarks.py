@@ -5,7 +5,7 @@ import streamlit as st
 
 from app import charts, common
 from app import format as fmt
-from engine import api
+from app.components import percentiles
 
 st.title("Benchmarks")
 schema = common.schema_dict()
@@ -64,9 +64,6 @@ if id_col:
         else:
             with common.user_errors():
                 profile = {k: (None if fmt.is_missing(v) else v) for k, v in match.iloc[0].to_dict().items()}
-                result = api.analyze(profile, model=common.model()) if all(profile.get(f) is not None for f in feats) else common.model().analyze(profile, partial=True)
-                rows = pd.DataFrame([{"Metric": p["label"], "Value": fmt.value(feats.get(p["feature"]), p["value"]), "Rank": fmt.rank(p["rank"]),
-                                      "p10": fmt.value(feats.get(p["feature"]), p["p10"]), "Median": fmt.value(feats.get(p["feature"]), p["p50"]),
-                                      "p90": fmt.value(feats.get(p["feature"]), p["p90"]), "Peer group": p["peer_group"], "Message": p["message"]}
-                                     for p in result.percentiles])
-                st.dataframe(rows, hide_index=True, width="stretch")
+                complete = all(profile.get(f) is not None for f in feats)
+                result = common.workspace().champion().analyze(profile, partial=not complete)
+                percentiles.render_table(result.percentiles, feats)

@@ -1,4 +1,4 @@
-"""A small trained home shared by the app tests: demo data -> trained version -> replay."""
+"""The app tests share one writable copy of the session's demo home with replayed history."""
 
 from pathlib import Path
 
@@ -11,21 +11,22 @@ MAIN = str(ROOT / "app" / "main.py")
 
 
 @pytest.fixture(scope="session")
-def trained_home(tmp_path_factory) -> Path:
-    home = tmp_path_factory.mktemp("apphome")
-    demo = home / "demo"
-    api.demo_data(demo, companies=1500, seed=0)
-    api.train(demo / "companies.csv", demo / "schema.toml", home=home, series=demo / "benchmarks_monthly.csv")
-    api.replay(home=home)
-    return home
+def app_home(writable_home) -> Path:
+    return writable_home("demo-history")
+
+
+@pytest.fixture(scope="session")
+def ws(app_home):
+    """The workspace of the app's home: the same object the app under test uses."""
+    return api.workspace(app_home)
 
 
 @pytest.fixture
-def app(trained_home, monkeypatch):
+def app(app_home, monkeypatch):
     """An AppTest of the real entry script against the trained home (first run done)."""
     from streamlit.testing.v1 import AppTest
 
-    monkeypatch.setenv("BENCHAI_HOME", str(trained_home))
+    monkeypatch.setenv("BENCHAI_HOME", str(app_home))
     monkeypatch.delenv("BENCHAI_ADMIN_PASSWORD_SHA256", raising=False)
     at = AppTest.from_file(MAIN, default_timeout=120)
     at.run()

@@ -24,13 +24,26 @@ def test_waterfall_ends_at_the_margin():
     assert fig.data[0].x[-1] == -0.7
 
 
-def test_report_is_self_contained_html(trained_home):
-    from engine import api
-
-    model = api.load_model(home=trained_home)
-    row = api.version_table("sample", home=trained_home).iloc[0].to_dict()
+def test_report_is_self_contained_html(ws):
+    model = ws.model()
+    row = ws.table("sample").iloc[0].to_dict()
     analysis = model.analyze(row, partial=True).to_dict()
     html = report.render_html(analysis, {f["name"]: f for f in model.schema.to_dict()["features"]})
     assert html.startswith("<!doctype html>")
     assert analysis["segment"]["name"].split(":")[0] in html
     assert "<script" not in html and "http" not in html
+
+
+def test_report_sections_come_from_the_page_components(ws):
+    from app.components import actions, percentiles, prediction, similar
+
+    analysis = ws.analyze(ws.table("sample").query("company_id == 3").iloc[0].to_dict()).to_dict()
+    features = {f["name"]: f for f in ws.details()["manifest"]["schema"]["features"]}
+    html = report.render_html(analysis, features)
+    assert prediction.prediction_data(analysis, features)["probability_text"] in html
+    for row in actions.actions_data(analysis, features):
+        assert row["change"] in html and row["expected_effect"] in html
+    for rank in percentiles.percentiles_data(analysis["percentiles"], features)["Rank"]:
+        assert rank in html
+    for row in similar.similar_data(analysis):
+        assert f"<td>{row['Company']}</td>" in html

@@ -2,8 +2,10 @@
 
 import hashlib
 
+import pandas as pd
 import pytest
 
+from app import format as fmt
 from app import uploads
 from engine.errors import DataError
 
@@ -22,12 +24,10 @@ def analyze_company(at, company_id=3):
     return at
 
 
-def test_analyze_company_shows_segment_prediction_percentiles(app, trained_home):
-    from engine import api
-
+def test_analyze_company_shows_segment_prediction_percentiles(app, ws):
     at = analyze_company(app)
     assert not at.exception
-    expected = api.analyze(api.version_table("sample", home=trained_home).query("company_id == 3").iloc[0].to_dict(), home=trained_home).to_dict()
+    expected = ws.analyze(ws.table("sample").query("company_id == 3").iloc[0].to_dict()).to_dict()
     page = texts(at)
     assert expected["segment"]["name"] in page
     assert "High growth next year" in page
@@ -40,29 +40,59 @@ def test_analyze_company_shows_segment_prediction_percentiles(app, trained_home)
     assert "Next best actions" in page
 
 
-def test_analyze_logs_the_prediction(app, trained_home):
-    from engine import api
-
-    before = api.monitor(home=trained_home)["volume"]["total"]
+def test_analyze_logs_the_prediction(app, ws):
+    before = ws.monitoring.summary()["volume"]["total"]
     analyze_company(app, 5)
-    assert api.monitor(home=trained_home)["volume"]["total"] == before + 1
+    assert ws.monitoring.summary()["volume"]["total"] == before + 1
 
 
-def test_what_if_slider_updates_probability(app):
+def test_what_if_slider_updates_probability(app, ws):
     at = analyze_company(app)
-    slider = next(s for s in at.slider if s.key and s.key.startswith("wi_"))
-    slider.set_value(slider.max).run()
+    analysis = at.session_state["analysis"]
+    before = analysis["prediction"]["probability"]
+
+    def shown():
+        return next(m for m in at.metric if m.label == "Probability after the changes")
+
+    assert shown().value == fmt.percent(before)  # nothing moved yet
+    sliders = [s for s in at.slider if s.key and s.key.startswith("wi_")]
+    moves = {s.key: ws.what_if(analysis["profile"], {s.key.removeprefix("wi_"): s.max})["prediction"]["probability"] for s in sliders}
+    key = next(k for k, p in moves.items() if fmt.percent(p) != fmt.percent(before))  # a driver whose move shows
+    at.slider(key=key).set_value(at.slider(key=key).max).run()
     assert not at.exception
-    assert any(m.label == "Probability after the changes" for m in at.metric)
+    assert shown().value == fmt.percent(moves[key]) != fmt.percent(before)
+    assert shown().delta == f"{(moves[key] - before) * 100:+.1f} points"
 
 
-def test_sample_profiles_load_and_analyse(app):
-    for choice in ("High tech, low strategy", "All-round leader", "Early-stage"):
+def chosen_sample_rows(sample: pd.DataFrame, schema: dict) -> dict:
+    """The companies the three sample profiles describe, picked independently of the app."""
+    scores = [f["name"] for f in schema["features"] if f["kind"] == "score"]
+    full = sample.dropna(subset=scores)
+    mean = full[scores].mean(axis=1)
+    return {
+        "High tech, low strategy": full.loc[(full["technology"] - full["strategy"]).idxmax()],
+        "All-round leader": full.loc[mean.idxmax()],
+        "Early-stage": full.loc[mean.idxmin()],
+    }
+
+
+def test_sample_profiles_load_and_analyse(app, ws):
+    sample, schema = ws.table("sample"), ws.details()["manifest"]["schema"]
+    segment_columns = schema["segments"]["columns"]
+    for choice, row in chosen_sample_rows(sample, schema).items():
         app.selectbox(key="sample_choice").set_value(choice).run()
         app.button(key="sample_btn").click().run()
         app.button(key="FormSubmitter:profile-Analyze").click().run()
         assert not app.exception
-        assert "Segment" in texts(app)
+        assert not app.error, [e.value for e in app.error]
+        analysis = app.session_state["analysis"]
+        profile = analysis["profile"]
+        assert {c: profile[c] for c in segment_columns} == {c: row[c] for c in segment_columns}
+        for f in schema["features"]:
+            value = sample[f["name"]].median() if pd.isna(row[f["name"]]) else row[f["name"]]
+            assert profile[f["name"]] == pytest.approx(value, abs=0.051 if f["kind"] == "score" else 1e-9), (choice, f["name"])
+        assert profile.get(schema["id"]) is None  # a sample profile is analysed without its id
+        assert analysis["segment"]["name"] in texts(app)
 
 
 def test_unknown_company_is_a_message_not_a_traceback(app):
@@ -86,22 +116,18 @@ def test_every_page_renders(app, page, expected):
     assert expected in texts(app)
 
 
-def test_segments_page_names_every_segment(app, trained_home):
-    from engine import api
-
+def test_segments_page_names_every_segment(app, ws):
     app.switch_page("pages/segments.py").run()
     page = texts(app)
-    for s in api.version_details(home=trained_home)["insights"]["segments"]:
+    for s in ws.details()["insights"]["segments"]:
         assert s["name"] in page
 
 
-def test_monitoring_shows_drift_verdict_and_alerts(app, trained_home):
-    from engine import api
-
+def test_monitoring_shows_drift_verdict_and_alerts(app, ws):
     app.switch_page("pages/monitoring.py").run()
     page = texts(app)
     assert "Dataset verdict" in page
-    for alert in api.alerts(home=trained_home)[:3]:
+    for alert in ws.monitoring.alerts()[:3]:
         assert alert["message"] in page
 
 
@@ -112,12 +138,12 @@ def test_benchmarks_company_percentile_rows(app):
     assert any("Rank" in d.value.columns for d in app.dataframe)
 
 
-def test_admin_actions_locked_with_password(trained_home, monkeypatch):
+def test_admin_actions_locked_with_password(app_home, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     from tests.app.conftest import MAIN
 
-    monkeypatch.setenv("BENCHAI_HOME", str(trained_home))
+    monkeypatch.setenv("BENCHAI_HOME", str(app_home))
     monkeypatch.setenv("BENCHAI_ADMIN_PASSWORD_SHA256", hashlib.sha256(b"secret").hexdigest())
     at = AppTest.from_file(MAIN, default_timeout=120).run()
     at.switch_page("pages/models.py").run()
@@ -158,7 +184,7 @@ def test_upload_too_large(monkeypatch):
         uploads.read_table("x.csv", b"a,b\n1,2\n3,4\n")
 
 
-def test_upload_with_wrong_columns_fails_schema_check(trained_home):
+def test_upload_with_wrong_columns_fails_schema_check(app_home):
     frame = uploads.read_table("x.csv", b"a,b\n1,2\n")
     with pytest.raises(DataError):
-        uploads.check_against(frame, trained_home / "demo" / "schema.toml")
+        uploads.check_against(frame, app_home / "demo" / "schema.toml")

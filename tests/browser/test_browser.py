@@ -27,14 +27,8 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    from engine import api
-
-    home = tmp_path_factory.mktemp("browserhome")
-    demo = home / "demo"
-    api.demo_data(demo, companies=1500, seed=0)
-    api.train(demo / "companies.csv", demo / "schema.toml", home=home, series=demo / "benchmarks_monthly.csv")
-    api.replay(home=home)
+def server(writable_home):
+    home = writable_home("demo-history")
     port = free_port()
     env = {**os.environ, "BENCHAI_HOME": str(home)}
     env.pop("BENCHAI_ADMIN_PASSWORD_SHA256", None)

@@ -1,0 +1,46 @@
+"""The outcome prediction: probability gauge and the SHAP waterfall of its drivers."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import charts
+from app import format as fmt
+
+TOP_DRIVERS = 10
+
+
+def prediction_data(analysis: dict, features: dict[str, dict]) -> dict | None:
+    """Probability (0..1 and as text), the label sentence, the SHAP contributions (log-odds)
+    and the top drivers as rows (label, value, contribution); None without an outcome model."""
+    pred = analysis.get("prediction")
+    if not pred:
+        return None
+    return {
+        "probability": pred["probability"],
+        "probability_text": fmt.percent(pred["probability"]),
+        "label_text": pred.get("label_text", ""),
+        "base_value": pred["base_value"],
+        "contributions": pred["contributions"],
+        "labels": {n: f["label"] for n, f in features.items()},
+        "drivers": [
+            {"Driver": features.get(c["feature"], {}).get("label", c["feature"]), "Value": c["value"], "Contribution": c["contribution"]}
+            for c in pred["contributions"][:TOP_DRIVERS]
+        ],
+    }
+
+
+def render(analysis: dict, features: dict[str, dict], target_label: str) -> dict | None:
+    """The prediction section; returns its data (None when there is no outcome model)."""
+    data = prediction_data(analysis, features)
+    if data is None:
+        return None
+    st.subheader("Prediction")
+    g, w = st.columns([1, 2])
+    with g:
+        st.metric(target_label, data["probability_text"], help="Probability from the outcome model (XGBoost).")
+        st.markdown(f"**{data['label_text']}**")
+        st.plotly_chart(charts.plot_probability_gauge(data["probability"]), width="stretch")
+    with w:
+        st.plotly_chart(charts.plot_waterfall(data["base_value"], data["contributions"], data["labels"], title="Why: SHAP contributions"), width="stretch")
+    return data

@@ -47,6 +47,26 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True)
     s.add_argument("--model", default="champion")
 
+    _add_monitoring_commands(sub, common)
+
+    s = sub.add_parser("serve", parents=[common], help="HTTP API over the engine (FastAPI under uvicorn)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=int, default=1, help="worker processes; each loads the champion")
+    s.add_argument("--no-access-log", action="store_true", help="do not log every request")
+
+    s = sub.add_parser("models", parents=[common], help="registry operations")
+    msub = s.add_subparsers(dest="action", required=True)
+    msub.add_parser("list", parents=[common])
+    pr = msub.add_parser("promote", parents=[common])
+    pr.add_argument("version")
+    pr.add_argument("--reason", default="manual promotion")
+    rb = msub.add_parser("rollback", parents=[common])
+    rb.add_argument("--reason", default="manual rollback")
+    return p
+
+
+def _add_monitoring_commands(sub, common: argparse.ArgumentParser) -> None:
     s = sub.add_parser("drift", parents=[common], help="drift report of a table (or the prediction log) vs the reference")
     s.add_argument("--current", default=None, help="table to compare (default: the prediction log's recent window)")
     s.add_argument("--days", type=float, default=None, help="prediction-log window in days")
@@ -65,22 +85,6 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--feedback-share", type=float, default=0.7)
     s.add_argument("--feedback-delay-days", type=int, default=14)
     s.add_argument("--seed", type=int, default=0)
-
-    s = sub.add_parser("serve", parents=[common], help="HTTP API over the engine (FastAPI under uvicorn)")
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8000)
-    s.add_argument("--workers", type=int, default=1, help="worker processes; each loads the champion")
-    s.add_argument("--no-access-log", action="store_true", help="do not log every request")
-
-    s = sub.add_parser("models", parents=[common], help="registry operations")
-    msub = s.add_subparsers(dest="action", required=True)
-    msub.add_parser("list", parents=[common])
-    pr = msub.add_parser("promote", parents=[common])
-    pr.add_argument("version")
-    pr.add_argument("--reason", default="manual promotion")
-    rb = msub.add_parser("rollback", parents=[common])
-    rb.add_argument("--reason", default="manual rollback")
-    return p
 
 
 def _print(obj) -> None:

@@ -134,95 +134,70 @@ def parse_schema(raw: dict, source: str = "schema") -> Schema:
     id_col = raw.get("id")
     if id_col is not None and not isinstance(id_col, str):
         raise SchemaError(f"{source}: key 'id' should be a column name (string), got {id_col!r}.")
-
     raw_features = _require(raw, "features", list, source)
     if not raw_features:
         raise SchemaError(f"{source}: 'features' is empty; expected at least one [[features]] table.")
-    features = []
-    seen: set[str] = set()
+    features: list[Feature] = []
     for i, rf in enumerate(raw_features):
-        where = f"{source}: features[{i}]"
-        if not isinstance(rf, dict):
-            raise SchemaError(f"{where} should be a table, got {rf!r}.")
-        fname = _require(rf, "name", str, where)
-        where = f"{source}: feature '{fname}'"
-        if fname in seen:
-            raise SchemaError(f"{where} is declared twice; feature names must be unique.")
-        seen.add(fname)
-        kind = rf.get("kind", "metric")
-        if kind not in KINDS:
-            raise SchemaError(f"{where}: 'kind' should be one of {list(KINDS)}, got {kind!r}.")
-        better = rf.get("better", "higher")
-        if better not in DIRECTIONS:
-            raise SchemaError(f"{where}: 'better' should be one of {list(DIRECTIONS)}, got {better!r}.")
-        bounds = {}
-        for key in ("min", "max"):
-            v = rf.get(key)
-            if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
-                raise SchemaError(f"{where}: '{key}' should be a number, got {v!r}.")
-            bounds[key] = None if v is None else float(v)
-        if bounds["min"] is not None and bounds["max"] is not None and bounds["min"] >= bounds["max"]:
-            raise SchemaError(
-                f"{where}: 'min' ({bounds['min']}) should be below 'max' ({bounds['max']})."
-            )
-        for key in ("label", "action", "unit"):
-            if rf.get(key) is not None and not isinstance(rf[key], str):
-                raise SchemaError(f"{where}: '{key}' should be a string, got {rf[key]!r}.")
-        features.append(
-            Feature(
-                name=fname,
-                label=rf.get("label") or fname.replace("_", " ").capitalize(),
-                kind=kind,
-                better=better,
-                action=rf.get("action"),
-                unit=rf.get("unit"),
-                **bounds,
-            )
-        )
-
-    target = None
-    if "target" in raw:
-        rt = raw["target"]
-        if not isinstance(rt, dict):
-            raise SchemaError(f"{source}: 'target' should be a table, got {rt!r}.")
-        column = _require(rt, "column", str, f"{source}: [target]")
-        desirable = rt.get("desirable", True)
-        if not isinstance(desirable, bool):
-            raise SchemaError(f"{source}: [target] 'desirable' should be true or false, got {desirable!r}.")
-        target = Target(
-            column=column,
-            positive=rt.get("positive", 1),
-            label=rt.get("label", column.replace("_", " ").capitalize()),
-            desirable=desirable,
-        )
-
-    segments: tuple[str, ...] = ()
-    segment_values: dict[str, tuple[str, ...]] = {}
-    if "segments" in raw:
-        rs = raw["segments"]
-        if not isinstance(rs, dict):
-            raise SchemaError(f"{source}: 'segments' should be a table with 'columns', got {rs!r}.")
-        cols = _require(rs, "columns", list, f"{source}: [segments]")
-        if not all(isinstance(c, str) for c in cols):
-            raise SchemaError(f"{source}: [segments] 'columns' should be a list of column names, got {cols!r}.")
-        segments = tuple(cols)
-        declared = rs.get("values") or {}
-        if not isinstance(declared, dict):
-            raise SchemaError(f"{source}: [segments] 'values' should be a table of lists, got {declared!r}.")
-        segment_values = {k: tuple(str(x) for x in v) for k, v in declared.items()}
-
+        feature = _parse_feature(rf, f"{source}: features[{i}]", source)
+        if feature.name in {f.name for f in features}:
+            raise SchemaError(f"{source}: feature '{feature.name}' is declared twice; feature names must be unique.")
+        features.append(feature)
+    target = _parse_target(raw["target"], source) if "target" in raw else None
+    segments, segment_values = _parse_segments(raw["segments"], source) if "segments" in raw else ((), {})
     names = [f.name for f in features]
     for col in segments:
         if col in names:
             raise SchemaError(f"{source}: '{col}' is both a segment column and a feature.")
     if target is not None and (target.column in names or target.column in segments):
         raise SchemaError(f"{source}: target column '{target.column}' is also a feature or segment.")
+    return Schema(name=name, features=tuple(features), id=id_col, target=target, segments=segments, segment_values=segment_values)
 
-    return Schema(
-        name=name,
-        features=tuple(features),
-        id=id_col,
-        target=target,
-        segments=segments,
-        segment_values=segment_values,
-    )
+
+def _parse_feature(rf: Any, where: str, source: str) -> Feature:
+    if not isinstance(rf, dict):
+        raise SchemaError(f"{where} should be a table, got {rf!r}.")
+    fname = _require(rf, "name", str, where)
+    where = f"{source}: feature '{fname}'"
+    kind = rf.get("kind", "metric")
+    if kind not in KINDS:
+        raise SchemaError(f"{where}: 'kind' should be one of {list(KINDS)}, got {kind!r}.")
+    better = rf.get("better", "higher")
+    if better not in DIRECTIONS:
+        raise SchemaError(f"{where}: 'better' should be one of {list(DIRECTIONS)}, got {better!r}.")
+    bounds = {}
+    for key in ("min", "max"):
+        v = rf.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
+            raise SchemaError(f"{where}: '{key}' should be a number, got {v!r}.")
+        bounds[key] = None if v is None else float(v)
+    if bounds["min"] is not None and bounds["max"] is not None and bounds["min"] >= bounds["max"]:
+        raise SchemaError(f"{where}: 'min' ({bounds['min']}) should be below 'max' ({bounds['max']}).")
+    for key in ("label", "action", "unit"):
+        if rf.get(key) is not None and not isinstance(rf[key], str):
+            raise SchemaError(f"{where}: '{key}' should be a string, got {rf[key]!r}.")
+    label = rf.get("label") or fname.replace("_", " ").capitalize()
+    return Feature(name=fname, label=label, kind=kind, better=better, action=rf.get("action"), unit=rf.get("unit"), **bounds)
+
+
+def _parse_target(rt: Any, source: str) -> Target:
+    if not isinstance(rt, dict):
+        raise SchemaError(f"{source}: 'target' should be a table, got {rt!r}.")
+    column = _require(rt, "column", str, f"{source}: [target]")
+    desirable = rt.get("desirable", True)
+    if not isinstance(desirable, bool):
+        raise SchemaError(f"{source}: [target] 'desirable' should be true or false, got {desirable!r}.")
+    label = rt.get("label", column.replace("_", " ").capitalize())
+    return Target(column=column, positive=rt.get("positive", 1), label=label, desirable=desirable)
+
+
+def _parse_segments(rs: Any, source: str) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+    if not isinstance(rs, dict):
+        raise SchemaError(f"{source}: 'segments' should be a table with 'columns', got {rs!r}.")
+    cols = _require(rs, "columns", list, f"{source}: [segments]")
+    if not all(isinstance(c, str) for c in cols):
+        raise SchemaError(f"{source}: [segments] 'columns' should be a list of column names, got {cols!r}.")
+    declared = rs.get("values") or {}
+    if not isinstance(declared, dict):
+        raise SchemaError(f"{source}: [segments] 'values' should be a table of lists, got {declared!r}.")
+    return tuple(cols), {k: tuple(str(x) for x in v) for k, v in declared.items()}

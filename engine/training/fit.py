@@ -71,30 +71,18 @@ def fit_version(
 
     report("segments", 0.05)
     segments = SegmentModel(k=k, seed=seed).fit(Z[:, cluster_index], labels)
-
     report("peer statistics", 0.3)
     groups = PeerGroups().fit(df, schema.segments)
     codes = groups.codes(df)
     stats = PeerStats(min_peers=min_peers).fit(X, codes, groups.n_groups)
-
     report("anomaly models", 0.4)
     score_index = [i for i, f in enumerate(schema.features) if f.kind == "score"]
     gaps = GapModel().fit(X, score_index)
     multivariate = MultivariateScorer(seed=seed).fit(Z)
 
-    y = None
-    if schema.target is not None and schema.target.column in df.columns:
-        y = df[schema.target.column].to_numpy(dtype=float)
-        if np.isnan(y).all():
-            y = None
-        elif len(np.unique(y[~np.isnan(y)])) < 2:
-            raise DataError(
-                f"target column '{schema.target.column}' has one outcome on every labelled row; "
-                "expected both outcomes to train the prediction model."
-            )
+    y = _outcomes(df, schema)
     good = _desirable(df, schema, X, y)
     ids = df[schema.id].to_numpy() if schema.id and schema.id in df.columns else df.index.to_numpy()
-
     report("neighbours", 0.45)
     neighbours = NeighbourIndex(seed=seed).fit(Z, X, ids, good, y)
 
@@ -103,26 +91,11 @@ def fit_version(
         outcome, metrics, explanations, model_params = _fit_outcome(df, schema, y, seed, search, search_budget_s, report)
         params["outcome"] = model_params
 
-    analyzer = Analyzer(
-        schema=schema,
-        scaler=scaler,
-        cluster_index=cluster_index,
-        segments=segments,
-        groups=groups,
-        stats=stats,
-        gaps=gaps,
-        multivariate=multivariate,
-        neighbours=neighbours,
-        outcome=outcome,
-    )
-    metrics["segments"] = {
-        "k": len(segments.names_),
-        "silhouettes": {str(k_): v for k_, v in segments.silhouettes_.items()},
-    }
+    analyzer = Analyzer(schema=schema, scaler=scaler, cluster_index=cluster_index, segments=segments, groups=groups, stats=stats, gaps=gaps, multivariate=multivariate, neighbours=neighbours, outcome=outcome)
+    metrics["segments"] = {"k": len(segments.names_), "silhouettes": {str(k_): v for k_, v in segments.silhouettes_.items()}}
 
     report("insights", 0.93)
-    rng = np.random.default_rng(seed)
-    sample_rows = np.sort(rng.choice(len(df), min(APP_SAMPLE, len(df)), replace=False))
+    sample_rows = np.sort(np.random.default_rng(seed).choice(len(df), min(APP_SAMPLE, len(df)), replace=False))
     sample = df.iloc[sample_rows].reset_index(drop=True)
     insights = _insights(analyzer, sample, Z[sample_rows][:, cluster_index], y[sample_rows] if y is not None else None)
 
@@ -130,6 +103,21 @@ def fit_version(
     reference = _reference(df, schema, analyzer, seed)
     report("done", 1.0)
     return FittedVersion(analyzer, params, metrics, explanations, insights, sample, reference, time.monotonic() - started)
+
+
+def _outcomes(df: pd.DataFrame, schema: Schema) -> np.ndarray | None:
+    """The 0/1 target per row (NaN unlabelled), or None when no row is labelled."""
+    if schema.target is None or schema.target.column not in df.columns:
+        return None
+    y = df[schema.target.column].to_numpy(dtype=float)
+    if np.isnan(y).all():
+        return None
+    if len(np.unique(y[~np.isnan(y)])) < 2:
+        raise DataError(
+            f"target column '{schema.target.column}' has one outcome on every labelled row; "
+            "expected both outcomes to train the prediction model."
+        )
+    return y
 
 
 def _desirable(df: pd.DataFrame, schema: Schema, X: np.ndarray, y: np.ndarray | None) -> np.ndarray:

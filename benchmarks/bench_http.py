@@ -119,7 +119,7 @@ def _trained_home(home: Path | None, scratch: Path) -> Path:
     target = scratch / "home"
     if home is not None:
         try:
-            api.load_model(home=home)
+            api.workspace(home).model()
         except ModelNotFoundError:
             print(f"{home} has no champion; training a demo version instead", file=sys.stderr)
         else:
@@ -127,7 +127,7 @@ def _trained_home(home: Path | None, scratch: Path) -> Path:
             return target
     print("training a demo version (about a minute)...", file=sys.stderr)
     paths = api.demo_data(scratch / "demo", companies=2000)
-    api.train(paths["companies"], paths["schema"], home=target)
+    api.workspace(target).train(paths["companies"], paths["schema"])
     return target
 
 
@@ -137,9 +137,9 @@ def _profiles(home: Path, n: int, seed: int = 0) -> list[dict]:
 
     from engine import api
 
-    model = api.load_model(home=home)
+    model = api.workspace(home).model()
     schema = model.schema
-    sample = api.version_table("sample", home=home)
+    sample = api.workspace(home).table("sample")
     sample = sample.dropna(subset=list(schema.segments) + schema.feature_names).reset_index(
         drop=True
     )

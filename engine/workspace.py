@@ -139,8 +139,9 @@ class Workspace:
 
     def challenger(self) -> Analyzer | None:
         """The challenger when there is one that differs from the champion and loads."""
-        version = self.aliases().get("challenger")
-        if not version or version == self.aliases().get("champion"):
+        aliases = self.aliases()
+        version = aliases.get("challenger")
+        if not version or version == aliases.get("champion"):
             return None
         try:
             return self.model(version)
@@ -217,9 +218,10 @@ class Workspace:
         """The one champion/challenger decision: the challenger serves a stable hash-share of
         ids (setting ``challenger_share``); with ``shadow`` on it also scores, unserved, what
         the champion serves."""
-        champion, challenger, cfg = self.champion(), self.challenger(), self.settings
-        if challenger is None:
+        champion, challenger = self.champion(), self.challenger()
+        if challenger is None:  # the common case: no settings to read
             return Route("champion", champion)
+        cfg = self.settings
         if route(entity_id, cfg["challenger_share"]) == "challenger":
             return Route("challenger", challenger)
         return Route("champion", champion, challenger if cfg["shadow"] else None)

@@ -15,12 +15,12 @@ import time
 from pathlib import Path
 
 import pytest
-from engine.training.evaluation import holdout_mask
 
 from engine import api, cli
 from engine.demo import write_demo
 from engine.errors import IntegrityError, ModelNotFoundError, TrainingBusyError
 from engine.registry import Registry
+from engine.training.evaluation import holdout_mask
 
 ROOT = Path(__file__).resolve().parents[1]
 

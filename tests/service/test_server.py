@@ -1,10 +1,9 @@
-"""The HTTP API (engine.service.server): every endpoint and its error paths, a training job that
+"""The HTTP API (engine.service): every endpoint and its error paths, a training job that
 completes, promotion and rollback changing what is served, admin tokens, and a property-based
 run of schemathesis against the OpenAPI document asserting that no request gives a 5xx."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import socket
@@ -25,10 +24,11 @@ from schemathesis.checks import not_a_server_error
 
 from engine import api
 from engine.errors import ProfileError
-from engine.service.server import TOKEN_ENV, create_app
+from engine.service import TOKEN_ENV, create_app
+from engine.workspace import Workspace
 
 SEGMENTS = ("industry", "size", "region")
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -38,17 +38,14 @@ def _local_mode(monkeypatch):
     monkeypatch.delenv(TOKEN_ENV, raising=False)
 
 
-# ----- fixtures: demo data -> trained home -> app ------------------------------------------
+# ----- fixtures: the session's trained home (conftest) -> a served copy -> app -------------
 @pytest.fixture(scope="session")
-def server_data(tmp_path_factory) -> dict:
-    return api.demo_data(tmp_path_factory.mktemp("server_data"), companies=2000)
-
-
-@pytest.fixture(scope="session")
-def server_home(tmp_path_factory, server_data) -> Path:
-    home = tmp_path_factory.mktemp("server_home")
-    api.train(server_data["companies"], server_data["schema"], home=home)
-    return home
+def server_home(tmp_path_factory, home) -> Path:
+    """A copy of the session's registry with its own prediction log (the served requests
+    below write to it)."""
+    served = tmp_path_factory.mktemp("server_home")
+    shutil.copytree(home / "models", served / "models")
+    return served
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +54,9 @@ def client(server_home) -> TestClient:
 
 
 @pytest.fixture(scope="session")
-def profiles(server_data) -> list[dict]:
+def profiles(companies_csv) -> list[dict]:
     """Complete demo rows (no missing features), without the outcome."""
-    frame = pd.read_csv(server_data["companies"]).dropna().drop(columns=["high_growth"]).head(40)
+    frame = pd.read_csv(companies_csv).dropna().drop(columns=["high_growth"]).head(40)
     rows = frame.to_dict("records")
     for row in rows:
         row["company_id"] = int(row["company_id"])
@@ -90,7 +87,7 @@ def locs(response) -> set[tuple]:
 # ----- the contract ------------------------------------------------------------------------
 def test_openapi_request_models_come_from_the_dataset_schema(client, server_home):
     doc = client.get("/openapi.json").json()
-    schema = api.load_model(home=server_home).schema
+    schema = api.workspace(server_home).model().schema
     profile = doc["components"]["schemas"]["Profile"]
     assert set(profile["required"]) == set(schema.segments) | set(schema.feature_names)
     strategy = profile["properties"]["strategy"]
@@ -124,7 +121,7 @@ def test_analyze_returns_the_design_json_and_logs_it(client, profiles, server_ho
     prediction = out["prediction"]
     margin = prediction["base_value"] + sum(c["contribution"] for c in prediction["contributions"])
     assert margin == pytest.approx(prediction["margin"], abs=1e-4)
-    logged = api.store(home=server_home).predictions()
+    logged = api.workspace(server_home).store.predictions()
     row = logged[logged["id"] == out["prediction_id"]]
     assert len(row) == 1
     assert row["source"].iat[0] == "api"
@@ -153,13 +150,13 @@ def test_analyze_rejects_a_body_that_is_not_a_profile(client, body):
     assert response.json()["detail"][0]["loc"] == ["body"]
 
 
-def test_engine_profile_problems_become_422(client, profiles, monkeypatch):
+def test_engine_profile_problems_become_422(client, profiles, server_home, monkeypatch):
     def refuse(profile, **_):
         raise ProfileError(
             [{"field": "strategy", "problem": "no"}, {"field": "data", "problem": "neither"}]
         )
 
-    monkeypatch.setattr(api, "analyze", refuse)
+    monkeypatch.setattr(api.workspace(server_home).champion(), "analyze", refuse)
     response = client.post("/analyze", json=profiles[5])  # not analysed before: not cached
     assert response.status_code == 422
     assert locs(response) == {("body", "strategy"), ("body", "data")}
@@ -218,7 +215,7 @@ def test_compare_needs_values_and_a_known_peer_group(client, profiles):
     assert ("body", "peer_group", "region") in locs(response)
 
 
-def test_score_json_rows_csv_body_and_csv_answer(client, profiles, server_data):
+def test_score_json_rows_csv_body_and_csv_answer(client, profiles, companies_csv):
     rows = [profiles[0], dict(profiles[1], strategy=None)]
     response = client.post("/score", json={"rows": rows})
     assert response.status_code == 200
@@ -226,7 +223,7 @@ def test_score_json_rows_csv_body_and_csv_answer(client, profiles, server_data):
     assert len(out) == 2 and out[1]["rank_strategy"] is None
     assert 0 <= out[0]["probability"] <= 1
 
-    csv = pd.read_csv(server_data["companies"]).head(25).to_csv(index=False)
+    csv = pd.read_csv(companies_csv).head(25).to_csv(index=False)
     response = client.post("/score", content=csv, headers={"content-type": "text/csv"})
     assert response.status_code == 200
     assert len(response.json()["rows"]) == 25
@@ -256,7 +253,7 @@ def test_score_rejects_bad_tables(client, body, content_type):
 # ----- benchmarks and registry -------------------------------------------------------------
 def test_segments_and_features(client, server_home):
     segments = client.get("/benchmarks/segments").json()
-    assert segments["segments"] == api.version_details(home=server_home)["insights"]["segments"]
+    assert segments["segments"] == api.workspace(server_home).details()["insights"]["segments"]
     assert {"name", "size", "description", "centroid", "outcome_rate"} <= set(
         segments["segments"][0]
     )
@@ -360,12 +357,12 @@ def test_admin_endpoints_need_the_token_when_set(server_home, monkeypatch, heade
     assert client.post("/analyze", json={}).status_code == 422  # analysis stays open
 
 
-def test_train_job_promote_and_rollback(throwaway_home, server_data, tmp_path):
+def test_train_job_promote_and_rollback(throwaway_home, companies_csv, schema_toml, tmp_path):
     # A small table without a target trains in seconds (no outcome model to cross-validate).
     data = tmp_path / "small.csv"
-    pd.read_csv(server_data["companies"]).head(400).to_csv(data, index=False)
+    pd.read_csv(companies_csv).head(400).to_csv(data, index=False)
     schema = tmp_path / "schema.toml"
-    text = Path(server_data["schema"]).read_text()
+    text = Path(schema_toml).read_text()
     text = re.sub(r"\[target\].*?\n\n", "", text, flags=re.S)
     schema.write_text(text.replace('"Strategy maturity"', '"Strategy maturity (v2)"'))
     client = TestClient(create_app(throwaway_home, token=""))
@@ -384,15 +381,16 @@ def test_train_job_promote_and_rollback(throwaway_home, server_data, tmp_path):
 
     # Like the app: the challenger serves a hash-share of companies, or shadows the champion.
     profile = pd.read_csv(data).dropna().drop(columns=["high_growth"]).to_dict("records")[0]
-    api.update_settings({"challenger_share": 1.0}, home=throwaway_home)
+    other = Workspace(throwaway_home)  # like another process: the server sees its file changes
+    other.update_settings({"challenger_share": 1.0})
     routed = client.post("/analyze", json=profile).json()
     assert (routed["alias"], routed["model_version"]) == ("challenger", "v0002")
-    api.update_settings({"challenger_share": 0.0, "shadow": True}, home=throwaway_home)
+    other.update_settings({"challenger_share": 0.0, "shadow": True})
     served = client.post("/analyze", json=dict(profile, strategy=1.0)).json()
     assert (served["alias"], served["model_version"]) == ("champion", "v0001")
-    log = api.store(home=throwaway_home).predictions()
+    log = other.store.predictions()
     assert log[log["alias"] == "shadow"]["model_version"].tolist() == ["v0002"]
-    api.update_settings({"shadow": False}, home=throwaway_home)
+    other.update_settings({"shadow": False})
 
     moved = client.post("/models/v0002/promote", json={"reason": "test"})
     assert moved.status_code == 200 and moved.json()["serving"] == "v0002"
@@ -409,16 +407,32 @@ def test_train_job_promote_and_rollback(throwaway_home, server_data, tmp_path):
     assert client.post("/models/rollback").json()["serving"] == "v0001"
     assert client.get("/health").json()["model_version"] == "v0001"
     assert strategy_doc().startswith("Strategy maturity;")
-    api.promote("v0002", home=throwaway_home)  # another process moves the alias
+    other.promote("v0002")  # another process moves the alias
     assert client.get("/health").json()["model_version"] == "v0002"
 
     # A tampered version is refused with a clear 409; the champion keeps serving.
-    api.rollback(home=throwaway_home)
+    other.rollback()
     with open(throwaway_home / "models" / "v0002" / "metrics.json", "a") as f:
         f.write(" ")
     tampered = client.post("/models/v0002/promote")
     assert tampered.status_code == 409 and "sha256" in tampered.json()["detail"]
     assert client.get("/health").json()["model_version"] == "v0001"
+
+
+def test_a_champion_that_fails_to_load_leaves_the_previous_one_serving(throwaway_home, profiles):
+    app = create_app(throwaway_home, token="")
+    assert app.state.workspace is api.workspace(throwaway_home)  # one workspace per home
+    client = TestClient(app)
+    models = throwaway_home / "models"
+    shutil.copytree(models / "v0001", models / "v0002")
+    with open(models / "v0002" / "metrics.json", "a") as f:
+        f.write(" ")
+    # Another process moves the alias without verifying the version.
+    Workspace(throwaway_home).registry.set_alias("champion", "v0002", "test")
+    health = client.get("/health").json()
+    assert (health["status"], health["model_version"]) == ("degraded", "v0001")
+    assert "v0002" in health["load_error"]
+    assert client.post("/analyze", json=profiles[0]).json()["model_version"] == "v0001"
 
 
 def test_train_reports_bad_files_at_once(throwaway_home, tmp_path):
@@ -434,11 +448,17 @@ def test_train_reports_bad_files_at_once(throwaway_home, tmp_path):
     )
 
 
-def test_cli_serve_with_two_workers(throwaway_home, profiles):
+def cli_env(subprocess_env: dict) -> dict:
+    """A child's environment in local mode: HOME's own SQLite database, no admin token."""
+    return {k: v for k, v in subprocess_env.items() if k not in ("BENCHAI_DB_URL", TOKEN_ENV)}
+
+
+@pytest.mark.slow
+def test_cli_serve_with_two_workers(throwaway_home, profiles, subprocess_env):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if k not in ("BENCHAI_DB_URL", TOKEN_ENV)}
+    env = cli_env(subprocess_env)
     cmd = [
         sys.executable,
         "-m",
@@ -472,10 +492,11 @@ def test_cli_serve_with_two_workers(throwaway_home, profiles):
         assert server.wait(30) == 0
 
 
-def test_cli_serve_without_a_champion_says_so(tmp_path):
+def test_cli_serve_without_a_champion_says_so(tmp_path, subprocess_env):
     done = subprocess.run(
         [sys.executable, "-m", "engine", "serve", "--home", str(tmp_path)],
         cwd=ROOT,
+        env=cli_env(subprocess_env),
         capture_output=True,
         text=True,
         timeout=60,
@@ -489,6 +510,7 @@ def test_cli_serve_without_a_champion_says_so(tmp_path):
 # covered above on a throwaway home) gets schema-valid and schema-invalid requests. The loop
 # stands in for schemathesis.pytest.from_fixture, whose lazy loader breaks on pytest 9.2
 # ("'Function' object has no attribute '_nodeid'").
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_no_request_gives_a_server_error(server_home, mode):
     app = create_app(server_home, token="")

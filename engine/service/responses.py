@@ -1,0 +1,150 @@
+"""Response shapes and JSON out.
+
+Responses are written as JSON bytes directly with the project's one encoder
+(``engine.encoding``: NaN/inf as null, numpy values as plain numbers); the models below only
+document them in the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine import encoding
+from engine.service.auth import TOKEN_ENV
+
+
+def dumps(value: Any) -> bytes:
+    """Compact JSON bytes (``engine.encoding.dumps``)."""
+    return encoding.dumps(value).encode()
+
+
+def json_response(value: Any, status_code: int = 200) -> Response:
+    return Response(content=dumps(value), status_code=status_code, media_type="application/json")
+
+
+# ----- errors -------------------------------------------------------------------------------
+class ProblemOut(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ProblemsOut(BaseModel):
+    detail: list[ProblemOut]
+
+
+class MessageOut(BaseModel):
+    detail: str
+
+
+# The error answers an operation documents (``responses={...}`` of a route).
+BAD = {422: {"model": ProblemsOut, "description": "Invalid input: every field-level problem."}}
+UNPARSABLE = {400: {"model": MessageOut, "description": "The body is not JSON."}}
+MISSING = {404: {"model": MessageOut, "description": "Unknown version or job."}}
+CONFLICT = {
+    409: {
+        "model": MessageOut,
+        "description": "Conflicting state (training running, tampered version, nothing to roll back to).",
+    }
+}
+UNAUTHORIZED = {
+    401: {
+        "model": MessageOut,
+        "description": f"Missing or wrong bearer token ({TOKEN_ENV} is set).",
+    }
+}
+
+
+# ----- analysis -----------------------------------------------------------------------------
+class AnalysisOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    model_version: str | None
+    alias: Literal["champion", "challenger"] = Field(
+        "champion", description="Which model served it (HOME setting challenger_share)."
+    )
+    prediction_id: int | None = Field(
+        None, description="Id in the prediction log; use it with /feedback."
+    )
+    profile: dict
+    segment: dict
+    anomalies: list[dict]
+    recommendations: list[dict]
+    similar: list[dict]
+    percentiles: list[dict]
+    prediction: dict | None = None
+
+
+class WhatIfOut(BaseModel):
+    model_version: str | None
+    profile: dict | None = None
+    prediction: dict | None = Field(
+        None,
+        description="probability, label, base_value and SHAP contributions; null without an outcome model.",
+    )
+
+
+class ScoreOut(BaseModel):
+    model_version: str | None
+    rows: list[dict]
+
+
+# ----- benchmarks ---------------------------------------------------------------------------
+class CompareOut(BaseModel):
+    model_version: str | None
+    peer_group: dict
+    percentiles: list[dict]
+
+
+class SegmentsOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    model_version: str | None
+    segments: list[dict]
+
+
+class FeaturesOut(BaseModel):
+    model_version: str | None
+    schema_name: str
+    segments: list[dict]
+    target: dict | None
+    features: list[dict]
+
+
+# ----- models and jobs ----------------------------------------------------------------------
+class ModelsOut(BaseModel):
+    aliases: dict[str, str | None]
+    versions: list[dict]
+
+
+class AliasMoveOut(BaseModel):
+    move: dict
+    serving: str | None
+    load_error: str | None = None
+
+
+class JobOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    status: str
+    stage: str | None = None
+    progress: float = 0.0
+    version: str | None = None
+    result: dict | None = None
+    error: str | None = None
+
+
+# ----- monitoring ---------------------------------------------------------------------------
+class FeedbackOut(BaseModel):
+    count: int
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "degraded"]
+    model_version: str | None
+    schema_name: str
+    auth: Literal["bearer token", "open (local mode)"]
+    local_mode: bool
+    prediction_log: bool
+    load_error: str | None = None

@@ -1,0 +1,79 @@
+"""``monitoring``: feedback on earlier predictions, drift of the prediction log, health."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from engine.errors import BenchError
+from engine.service.contracts import FeedbackIn
+from engine.service.problems import message
+from engine.service.responses import (
+    BAD,
+    CONFLICT,
+    UNPARSABLE,
+    FeedbackOut,
+    HealthOut,
+    json_response,
+)
+
+router = APIRouter(tags=["monitoring"])
+
+
+@router.post(
+    "/feedback", response_model=None, responses={200: {"model": FeedbackOut}, **BAD, **UNPARSABLE}
+)
+def feedback(request: Request, body: FeedbackIn) -> Response:
+    """Record actual outcomes of earlier predictions (by prediction_id or company_id)."""
+    rows = [r.model_dump() for r in body.rows]
+    try:
+        count = request.app.state.workspace.monitoring.record_feedback(rows)
+    except ValueError as exc:  # DataError, or the store naming an unknown prediction id
+        raise message(exc, loc=("body", "rows")) from None
+    return json_response({"count": count})
+
+
+@router.get(
+    "/drift",
+    response_model=None,
+    responses={200: {"description": "The drift report (DESIGN: drift)."}, **CONFLICT},
+)
+def drift(
+    request: Request,
+    days: Annotated[
+        float | None,
+        Query(
+            gt=0,
+            le=3650,
+            description="Prediction-log window in days (default: the HOME's setting).",
+        ),
+    ] = None,
+) -> Response:
+    """Drift of the recently logged profiles against the served version's reference data."""
+    try:
+        return json_response(request.app.state.workspace.monitoring.drift(days=days))
+    except ValueError as exc:  # e.g. nothing logged in the window yet: not the caller's input
+        if not isinstance(exc, BenchError):
+            raise
+        raise HTTPException(409, str(exc)) from None
+
+
+@router.get("/health", response_model=None, responses={200: {"model": HealthOut}})
+async def health(request: Request) -> Response:
+    """Liveness, the served model version, and whether admin endpoints need a token."""
+    state = request.app.state
+    served = state.serving.current()
+    load_error = state.workspace.load_error
+    return json_response(
+        {
+            "status": "degraded" if load_error else "ok",
+            "model_version": served.version,
+            "schema_name": served.model.schema.name,
+            "auth": "bearer token" if state.token else "open (local mode)",
+            "local_mode": not state.token,
+            "prediction_log": True,
+            "load_error": load_error,
+        }
+    )

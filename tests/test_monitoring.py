@@ -123,6 +123,7 @@ def test_cli_drift_and_monitor_print_json(replayed, capsys):
     assert {"volume", "drift", "performance", "alerts"} <= set(summary)
 
 
+@pytest.mark.slow
 def test_auto_policy_retrains_through_the_quality_gate(replayed, tmp_path):
     home, _, _ = replayed
     work = tmp_path / "home"

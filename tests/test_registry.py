@@ -88,6 +88,7 @@ def test_versions_are_immutable_folders(two_versions, home):
     assert Registry(two_versions).versions() == ["v0001", "v0002"]
 
 
+@pytest.mark.slow
 def test_same_data_and_seed_give_the_same_model(
     home, companies_csv, schema_toml, tmp_path, profile
 ):
@@ -150,6 +151,7 @@ def test_promote_unknown_version_is_refused(home, capsys):
     assert champion(home) == "v0001"
 
 
+@pytest.mark.slow
 def test_no_promote_registers_a_challenger(two_versions, tmp_path, companies_csv, schema_toml):
     home = copy_home(two_versions, tmp_path / "home")
     result = api.workspace(home).train(companies_csv, schema_toml, seed=2, promote=False)
@@ -158,6 +160,7 @@ def test_no_promote_registers_a_challenger(two_versions, tmp_path, companies_csv
 
 
 # ----- the quality gate -----------------------------------------------------------------------
+@pytest.mark.slow
 def test_worse_model_stays_challenger_with_the_reason(
     home, tmp_path, companies, schema_toml, profile
 ):
@@ -252,6 +255,7 @@ def test_second_concurrent_training_is_busy(home, tmp_path, companies_csv, schem
     assert not (home / "train.lock").exists()  # released by its holder
 
 
+@pytest.mark.slow
 def test_failed_training_changes_nothing(home, tmp_path, companies_csv, schema_toml, monkeypatch):
     home = copy_home(home, tmp_path / "home")
 
@@ -273,6 +277,7 @@ def big_demo(tmp_path_factory) -> dict:
     return write_demo(tmp_path_factory.mktemp("big"), n_companies=20_000, seed=1)
 
 
+@pytest.mark.slow
 def test_killed_training_changes_nothing_and_does_not_block(
     home, tmp_path, big_demo, subprocess_env, profile
 ):

@@ -62,7 +62,10 @@ def to_utc(value: Any) -> datetime | None:
             return None
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01 with a positive offset
+        raise ValueError(f"time {value.isoformat()} is out of range in UTC") from None
 
 
 def float_or_none(value: Any) -> float | None:

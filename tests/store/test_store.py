@@ -232,6 +232,7 @@ def test_bad_prediction_row_fails_the_whole_batch(store, bad, problem):
     assert store.prediction_count() == 0
 
 
+@pytest.mark.slow
 def test_large_batch_is_one_insert_with_ids_in_order(store):
     n = 100_000
     rows = [
@@ -313,6 +314,7 @@ def test_database_constraint_failure_rolls_back_the_batch(store, monkeypatch):
     assert store.feedback_count() == 0
 
 
+@pytest.mark.slow
 def test_concurrent_single_row_feedback_writes(store):
     def writer(worker: int) -> None:
         for i in range(1000):
@@ -323,6 +325,7 @@ def test_concurrent_single_row_feedback_writes(store):
     assert store.feedback_count() == 8000
 
 
+@pytest.mark.slow
 def test_two_sqlite_stores_in_threads_and_another_process(tmp_path):
     url = f"sqlite:///{tmp_path}/shared.db"
     first, second = Store(url), Store(url)

@@ -20,15 +20,11 @@ class Analysis:
     entity_id: str | None = None  # the profile's id (schema's id column) as text
 
     def to_dict(self) -> dict:
-        out = {
-            "model_version": self.model_version,
-            "profile": self.profile,
-            "segment": self.segment,
-            "anomalies": self.anomalies,
-            "recommendations": self.recommendations,
-            "similar": self.similar,
-            "percentiles": self.percentiles,
-        }
-        if self.prediction is not None:
-            out["prediction"] = self.prediction
+        out = {name: getattr(self, name) for name in JSON_FIELDS}
+        if out["prediction"] is None:  # no outcome model: the key is absent, not null
+            del out["prediction"]
         return out
+
+
+# The fields of the JSON contract, in order (``entity_id`` is internal: the id is in the profile).
+JSON_FIELDS = ("model_version", "profile", "segment", "anomalies", "recommendations", "similar", "percentiles", "prediction")

@@ -7,12 +7,15 @@ document them in the OpenAPI document.
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from typing import Any, Literal
 
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from engine import encoding
+from engine.analysis.results import JSON_FIELDS, Analysis
 from engine.service.auth import TOKEN_ENV
 
 
@@ -59,22 +62,20 @@ UNAUTHORIZED = {
 
 
 # ----- analysis -----------------------------------------------------------------------------
-class AnalysisOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    model_version: str | None
-    alias: Literal["champion", "challenger"] = Field(
-        "champion", description="Which model served it (HOME setting challenger_share)."
-    )
-    prediction_id: int | None = Field(
-        None, description="Id in the prediction log; use it with /feedback."
-    )
-    profile: dict
-    segment: dict
-    anomalies: list[dict]
-    recommendations: list[dict]
-    similar: list[dict]
-    percentiles: list[dict]
-    prediction: dict | None = None
+def _result_model(name: str, result: type, **extra) -> type[BaseModel]:
+    """A response model generated from a typed engine result: its JSON fields with their
+    types (so the OpenAPI document follows the result), plus the service's own fields."""
+    hints = typing.get_type_hints(result)
+    fields = {f.name: (hints[f.name], f.default if f.default is not dataclasses.MISSING else ...) for f in dataclasses.fields(result) if f.name in JSON_FIELDS}
+    return create_model(name, __config__=ConfigDict(extra="allow"), **fields, **extra)
+
+
+AnalysisOut = _result_model(
+    "AnalysisOut",
+    Analysis,
+    alias=(Literal["champion", "challenger"], Field("champion", description="Which model served it (HOME setting challenger_share).")),
+    prediction_id=(int | None, Field(None, description="Id in the prediction log; use it with /feedback.")),
+)
 
 
 class WhatIfOut(BaseModel):

@@ -54,6 +54,7 @@ class Workspace:
         self._lock = threading.RLock()
         self._models: OrderedDict[str, Analyzer] = OrderedDict()
         self._details: dict[str, dict] = {}
+        self._manifests: dict[str, dict] = {}  # verified manifests
         self._stamped: dict[str, tuple] = {}  # file name -> (stat stamp, parsed value)
         self._served: Analyzer | None = None
 
@@ -117,12 +118,20 @@ class Workspace:
             if version in self._models:
                 self._models.move_to_end(version)
                 return self._models[version]
-            self.registry.verify(version)
+            self._verified(version)
             model = load_analyzer(self.registry.path(version), version)
             self._models[version] = model
             if len(self._models) > MODEL_CACHE:
                 self._models.popitem(last=False)
             return model
+
+    def _verified(self, version: str) -> dict:
+        """The manifest after checking every file's hash, once per version per workspace
+        (versions are immutable): loading the models and reading the details share it."""
+        with self._lock:
+            if version not in self._manifests:
+                self._manifests[version] = self.registry.verify(version)
+            return self._manifests[version]
 
     def champion(self) -> Analyzer:
         """The served champion. A newer champion that fails verification or loading is not
@@ -154,7 +163,7 @@ class Workspace:
         with self._lock:
             if version not in self._details:
                 folder = self.registry.path(version)
-                out = {"manifest": self.registry.verify(version)}
+                out = {"manifest": self._verified(version)}
                 for name in DETAIL_FILES:
                     out[name] = json.loads((folder / f"{name}.json").read_text())
                 self._details[version] = out

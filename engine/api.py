@@ -15,6 +15,7 @@ import pandas as pd
 
 from engine.analysis.analyzer import Analyzer
 from engine.analysis.results import Analysis
+from engine.errors import DataError
 from engine.schema import Schema
 from engine.workspace import Route, Workspace, default_home
 
@@ -33,10 +34,19 @@ def workspace(home: str | Path | None = None) -> Workspace:
         return _workspaces[path]
 
 
-def demo_data(out: str | Path, *, companies: int = 5000, seed: int = 0) -> dict:
-    """Write the demo dataset (companies.csv, current.csv, schema.toml, ...) to ``out``."""
-    from engine.demo import write_demo
+DEMO_KINDS = ("companies", "customers")
 
+
+def demo_data(out: str | Path, *, kind: str = "companies", companies: int = 5000, seed: int = 0) -> dict:
+    """Write a built-in dataset to ``out``: the company demo (companies.csv, current.csv,
+    schema.toml, ...) or, with ``kind="customers"``, the customer table (customers.csv, ...).
+    ``companies`` is the number of rows of either."""
+    from engine.demo import write_customers, write_demo
+
+    if kind not in DEMO_KINDS:
+        raise DataError(f"kind: expected one of {list(DEMO_KINDS)}, got {kind!r}.")
+    if kind == "customers":
+        return write_customers(out, n=companies, seed=seed)
     return write_demo(out, n_companies=companies, seed=seed)
 
 

@@ -124,7 +124,7 @@ def model(home):
 def truth(demo_dir) -> dict:
     """truth.json plus ``"company_archetypes"``: DataFrame company_id -> archetype."""
     planted = json.loads((demo_dir / "truth" / "truth.json").read_text())
-    planted["company_archetypes"] = pd.read_csv(demo_dir / "truth" / "archetypes.csv")
+    planted["company_archetypes"] = pd.read_csv(demo_dir / "truth" / "archetypes.csv", dtype={"company_id": str})  # ids are text
     return planted
 
 

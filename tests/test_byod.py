@@ -99,7 +99,7 @@ def test_analysis_of_a_typical_profile(byod):
     ranks = {p["feature"]: p for p in analysis["percentiles"]}
     assert set(ranks) == {c["name"] for c in FEATURES}
     for p in ranks.values():
-        assert p["peer_group"] == "all" and p["rank"] == pytest.approx(50, abs=3)
+        assert p["peer_group"] == "all" and p["position"] == pytest.approx(50, abs=3)
         assert p["peer_count"] == pytest.approx(N_ROWS * (1 - MISSING), rel=0.1)
     assert len(analysis["similar"]) == 10
     if byod["target"]:
@@ -147,7 +147,7 @@ def test_score_the_training_rows(byod):
     frame = byod["frame"]
     assert len(scored) == len(frame)
     for c in FEATURES:
-        rank = scored[f"rank_{c['name']}"]
+        rank = scored[f"{'position' if c['better'] == 'none' else 'rank'}_{c['name']}"]
         present = frame[c["name"]].notna().to_numpy()
         assert not rank[present].isna().any(), c["name"]
         assert rank[~present].isna().all(), c["name"]
@@ -163,10 +163,25 @@ def test_score_the_training_rows(byod):
         assert "probability" not in scored.columns
 
 
-def test_partial_profile_is_refused_with_every_missing_field(byod):
+def test_profile_with_missing_values_gets_a_full_analysis(byod):
     profile = typical_profile(byod["frame"])
     del profile["cost"]
     profile["t_margin"] = math.nan
+    analysis = byod["model"].analyze(profile).to_dict()
+    assert analysis["missing"] == ["t_margin", "cost"]
+    assert {p["feature"] for p in analysis["percentiles"]} == {c["name"] for c in FEATURES} - {"cost", "t_margin"}
+    assert not {a["feature"] for a in analysis["anomalies"]} & {"cost", "t_margin"}
+    assert analysis["segment"]["name"] and len(analysis["similar"]) == 10
+    if byod["target"]:
+        assert 0 < analysis["prediction"]["probability"] < 1
+        by_feature = {c["feature"]: c for c in analysis["prediction"]["contributions"]}
+        assert by_feature["cost"]["value"] is None  # XGBoost's default direction for a gap
+
+
+def test_bad_values_are_still_refused_with_every_field(byod):
+    profile = typical_profile(byod["frame"])
+    profile["cost"] = "cheap"
+    profile["t_margin"] = math.inf
     with pytest.raises(ProfileError) as err:
         byod["model"].analyze(profile)
     assert {p["field"] for p in err.value.problems} == {"cost", "t_margin"}

@@ -81,7 +81,7 @@ def test_analyze_prints_the_contract(cli_home, good_profile, tmp_path, capsys):
     } <= set(result)
     assert result["model_version"] == "v0001"
     assert 0.0 <= result["prediction"]["probability"] <= 1.0
-    assert result["profile"]["company_id"] == good_profile["company_id"]
+    assert result["profile"]["company_id"] == str(good_profile["company_id"])  # ids are text
 
 
 def test_analyze_reads_stdin(cli_home, good_profile, capsys, monkeypatch):
@@ -125,8 +125,7 @@ def test_score_to_parquet(cli_home, tmp_path, capsys):
 
 
 def test_bad_profile_exits_2_naming_every_field(cli_home, good_profile, tmp_path, subprocess_env):
-    bad = dict(good_profile, strategy=9, technology="lots", industry="aerospace")
-    del bad["profit_margin"]
+    bad = dict(good_profile, strategy=9, technology="lots", industry="aerospace", profit_margin="high")
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(bad))
     # A real process: what a user sees, including that no traceback is printed.

@@ -222,18 +222,18 @@ def test_interpretation_bands(rank, band):
 @pytest.mark.parametrize(
     ("args", "text"),
     [
-        (("revenue", 120.0, 100.0, 80.0, "higher", 150, "retail, medium, northeast"),
+        (("revenue", 120.0, 100.0, 80.0, "higher", 150, "retail, medium, northeast", "companies"),
          "Above peers: revenue 20% higher than the median of 150 retail, medium, northeast companies."),
-        (("acquisition cost", 50.0, 100.0, 95.0, "lower", 1200, "retail"),
+        (("acquisition cost", 50.0, 100.0, 95.0, "lower", 1200, "retail", "companies"),
          "Well above peers: acquisition cost 50% lower than the median of 1,200 retail companies."),
-        (("margin", 0.05, 0.1, 5.0, "higher", 30, "all"),
+        (("margin", 0.05, 0.1, 5.0, "higher", 30, "all", "companies"),
          "Well below peers: margin 50% lower than the median of all 30 companies."),
-        (("growth", 0.02, 0.0, 60.0, "higher", 40, "tech"),
+        (("growth", 0.02, 0.0, 60.0, "higher", 40, "tech", "companies"),
          "In line with peers: growth 0.02 higher than the median of 40 tech companies."),
-        (("headcount", 10.0, 10.0, 50.0, "none", 25, "tech"),
-         "Typical of peers: headcount 0% higher than the median of 25 tech companies."),
-        (("headcount", 30.0, 10.0, 95.0, "none", 25, "tech"),
-         "Unlike peers: headcount 200% higher than the median of 25 tech companies."),
+        (("headcount", 10.0, 10.0, 50.0, "none", 25, "tech", "stores"),
+         "Higher than 50% of peers: headcount 10 against a median of 10 for 25 tech stores."),
+        (("monthly charges", 302.5, 70.0, 95.0, "none", 1200, "all", "customers"),
+         "Higher than 95% of peers: monthly charges 302.5 against a median of 70 for all 1,200 customers."),
     ],
 )  # fmt: skip
 def test_message_format(args, text):

@@ -30,7 +30,7 @@ def analyses(model, checked, truth):
 
 @pytest.fixture(scope="module")
 def by_id(companies):
-    return companies.set_index("company_id")
+    return companies.set_index(companies["company_id"].astype(str))  # ids are text
 
 
 def test_some_profiles_get_recommendations(analyses):

@@ -9,7 +9,7 @@ import pytest
 
 from engine.demo import schema_text
 from engine.errors import ProfileError, SchemaError
-from engine.schema import load_schema, parse_schema, validate_profile
+from engine.schema import load_schema, missing_features, parse_schema, validate_profile
 
 FEATURE = '[[features]]\nname = "revenue"\n'
 
@@ -85,7 +85,7 @@ def test_demo_schema_parses_with_defaults():
 
 
 def test_schema_round_trips_through_dict():
-    schema = parse_schema(tomllib.loads(schema_text())).with_segment_values(
+    schema = parse_schema(tomllib.loads(schema_text())).with_learned_values(
         {"size": ("small", "large")}
     )
     again = parse_schema(schema.to_dict())
@@ -95,7 +95,7 @@ def test_schema_round_trips_through_dict():
 # ----- profiles ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def schema():
-    return parse_schema(tomllib.loads(schema_text())).with_segment_values(
+    return parse_schema(tomllib.loads(schema_text())).with_learned_values(
         {
             "industry": ("retail", "technology"),
             "size": ("small", "medium", "large"),
@@ -126,15 +126,13 @@ def test_valid_profile_is_cleaned(schema, profile):
 @pytest.mark.parametrize(
     ("field", "value", "problem"),
     [
-        ("strategy", None, "missing; expected a number between 0 and 5"),
         ("technology", "high", "not a number: 'high'"),
         ("technology", True, "not a number: True"),
-        ("data", math.nan, "not a finite number"),
         ("people", math.inf, "not a finite number"),
         ("process", 7, "7 is outside the bounds; expected a number between 0 and 5"),
         ("customer_retention_rate", -0.1, "outside the bounds"),
         ("industry", "aerospace", "unknown value 'aerospace'; expected one of retail, technology"),
-        ("region", None, "missing; expected one of west, midwest"),
+        ("region", "north", "unknown value 'north'; expected one of west, midwest"),
     ],
 )
 def test_one_bad_field(schema, profile, field, value, problem):
@@ -147,34 +145,41 @@ def test_one_bad_field(schema, profile, field, value, problem):
 
 
 def test_every_problem_is_reported_at_once(schema, profile):
-    del profile["strategy"]
-    profile.update(
-        technology="abc", data=math.nan, people=-math.inf, process=6.5, industry="aerospace"
-    )
+    profile.update(technology="abc", people=-math.inf, process=6.5, industry="aerospace")
     with pytest.raises(ProfileError) as err:
         validate_profile(schema, profile)
     problems = {p["field"]: p["problem"] for p in err.value.problems}
-    assert set(problems) == {"strategy", "technology", "data", "people", "process", "industry"}
-    assert problems["strategy"].startswith("missing")
+    assert set(problems) == {"technology", "people", "process", "industry"}
     assert problems["technology"].startswith("not a number")
-    assert "finite" in problems["data"] and "finite" in problems["people"]
+    assert "finite" in problems["people"]
     assert "outside the bounds" in problems["process"]
     assert "unknown value" in problems["industry"]
     message = str(err.value)
-    assert message.startswith("The profile has 6 problem(s)")
+    assert message.startswith("The profile has 4 problem(s)")
     for name in problems:
         assert name in message
 
 
-def test_partial_profile_allows_missing_features_but_not_bad_ones(schema, profile):
+@pytest.mark.parametrize("blank", [None, math.nan, "", " ", "NA", "?"])
+def test_missing_values_are_allowed_but_not_bad_ones(schema, profile, blank):
     del profile["strategy"]
-    profile["data"] = math.nan
-    clean = validate_profile(schema, profile, partial=True)
-    assert math.isnan(clean["strategy"]) and math.isnan(clean["data"])
+    profile["data"] = blank
+    profile["region"] = blank
+    clean = validate_profile(schema, profile)
+    assert math.isnan(clean["strategy"]) and math.isnan(clean["data"]) and clean["region"] is None
+    assert missing_features(schema, clean) == ["strategy", "data"]
     profile["people"] = math.inf
     with pytest.raises(ProfileError) as err:
-        validate_profile(schema, profile, partial=True)
+        validate_profile(schema, profile)
     assert [p["field"] for p in err.value.problems] == ["people"]
+
+
+def test_a_required_feature_may_not_be_missing():
+    schema = parse_schema({"features": [{"name": "tenure", "required": True}, {"name": "spend"}]})
+    assert validate_profile(schema, {"tenure": 3})["tenure"] == 3.0
+    with pytest.raises(ProfileError) as err:
+        validate_profile(schema, {"spend": 3})
+    assert err.value.problems == [{"field": "tenure", "problem": "missing; it is required, expected a number"}]
 
 
 @pytest.mark.parametrize("bad", [["a", "list"], "text", 3])

@@ -47,7 +47,12 @@ def test_segment_names_are_unique_and_readable(model):
         assert base in levels or (
             led and {*led.groups()} <= labels and len({*led.groups()}) == 2
         ), name
-        assert re.match(r"[\d,]+ companies \(\d+%\)\. Strongest: .+; weakest: .+", description)
+        assert re.match(r"[\d,]+ companies \(\d+%\)\. (Above|Below|Close)", description)
+        # Truthful signs: what is listed as above the population is above it, and below below.
+        above, _, below = description.partition("Below:")
+        for part, positive in ((above, True), (below, False)):
+            for value in re.findall(r"\(([+-]\d+\.\d) sd\)", part):
+                assert (float(value) > 0) == positive, description
 
 
 def test_profile_segment_matches_table_scoring(model, checked, scored):
@@ -98,15 +103,22 @@ def test_fixed_k_is_respected():
 )
 def test_names_from_centroids(centroid, name):
     names, descriptions = _describe(
-        np.array([centroid]), np.array([40]), ["tech", "data", "people"]
+        np.array([centroid]), np.array([40]), ["tech", "data", "people"], True, "companies"
     )
     assert names == [name]
     assert descriptions[0].startswith("40 companies (100%).")
 
 
+def test_names_without_a_direction_never_say_leaders():
+    names, descriptions = _describe(np.array([[1.0, 1.2], [0.1, -0.6]]), np.array([30, 10]), ["tenure", "charges"], False, "customers")
+    assert names[0] == "High across the board"
+    assert descriptions[0] == "30 customers (75%). Above the population: charges (+1.2 sd), tenure (+1.0 sd)."
+    assert descriptions[1] == "10 customers (25%). Below: charges (-0.6 sd)."
+
+
 def test_duplicate_names_are_numbered():
     names, _ = _describe(
-        np.array([[1.0, 1.0], [1.2, 1.1], [0.0, 0.0]]), np.array([1, 1, 1]), ["a", "b"]
+        np.array([[1.0, 1.0], [1.2, 1.1], [0.0, 0.0]]), np.array([1, 1, 1]), ["a", "b"], True, "stores"
     )
     assert names == ["All-round leaders", "All-round leaders (2)", "Balanced middle"]
 

@@ -65,5 +65,5 @@ if id_col:
             with common.user_errors():
                 profile = {k: (None if fmt.is_missing(v) else v) for k, v in match.iloc[0].to_dict().items()}
                 complete = all(profile.get(f) is not None for f in feats)
-                result = common.workspace().champion().analyze(profile, partial=not complete)
+                result = common.workspace().champion().analyze(profile)
                 percentiles.render_table(result.percentiles, feats)

@@ -15,12 +15,14 @@ from engine.analysis import anomalies as anom
 from engine.analysis import percentiles as pct
 from engine.analysis import wording
 from engine.analysis.explanations import explain_profile
-from engine.analysis.recommendations import candidate_actions, model_effects, recommend
+from engine.analysis.features import FeatureSpace
+from engine.analysis.recommendations import action_directions, candidate_actions, model_effects, recommend
 from engine.analysis.results import Analysis
-from engine.schema import Schema, validate_profile
+from engine.schema import Schema, missing_features, validate_profile
 
 N_SIMILAR = 10
 N_NEIGHBOURS = 50
+RARE_SHARES = ((0.0, "high"), (0.005, "medium"), (0.01, "low"))  # share of peers with the value
 
 
 class Analyzer:
@@ -28,57 +30,64 @@ class Analyzer:
 
     version: str | None = None
 
-    def __init__(self, *, schema, scaler, cluster_index, segments, groups, stats, gaps, multivariate, neighbours, outcome=None, outcome_label=None):
+    def __init__(self, *, schema, scaler, cluster_index, segments, groups, stats, frequencies, gaps, multivariate, neighbours, outcome=None):
         self.schema: Schema = schema
+        self.space = FeatureSpace(schema)
         self.scaler = scaler
         self.cluster_index = np.asarray(cluster_index)
         self.segments = segments
         self.groups = groups
         self.stats = stats
+        self.frequencies = frequencies
         self.gaps = gaps
         self.multivariate = multivariate
         self.neighbours = neighbours
         self.outcome = outcome
-        self.signs = np.array([f.sign for f in schema.features])
+        self.signs = np.array([f.sign for f in self.space.numeric])
         self.population_group = groups.codes_one({})[0, -1]
+        self.plural = schema.entity.plural
 
     # ----- one profile -------------------------------------------------------------------
-    def analyze(self, profile: dict, *, partial: bool = False) -> Analysis:
-        """Validate and analyse one profile (dict of segment values and feature values)."""
-        clean = validate_profile(self.schema, profile, partial=partial)
-        x = np.array([clean[n] for n in self.schema.feature_names], dtype=float)
+    def analyze(self, profile: dict) -> Analysis:
+        """Validate and analyse one profile (dict of segment values and feature values); any
+        feature not marked required may be missing (listed in the result's ``missing``)."""
+        clean = validate_profile(self.schema, profile)
+        x = self.space.numeric_row(clean)
+        c = self.space.discrete_row(clean)
         codes = self.groups.codes_one(clean)
         z = self.scaler.transform(x[None, :])[0]
         chosen = self.stats.choose(codes)  # (1, f)
 
         prediction, base_margin = self._prediction(x, clean)
-        recommendations, idx, dist = self._recommendations(x, z, clean, base_margin)
+        entity_id = self.schema.entity_id(clean)
+        recommendations, idx, dist = self._recommendations(x, z, c, clean, base_margin, entity_id)
         return Analysis(
             model_version=self.version,
             profile=clean,
             segment=self._segment(z),
-            anomalies=self._anomalies(x, z, chosen),
+            anomalies=self._anomalies(x, z, chosen) + self._rare_values(c, codes),
             recommendations=recommendations,
             similar=self._similar(idx[:N_SIMILAR], dist[:N_SIMILAR]),
             percentiles=self._percentiles(x, chosen),
             prediction=prediction,
-            entity_id=self.schema.entity_id(clean),
+            entity_id=entity_id,
+            entity={"singular": self.schema.entity.singular, "plural": self.plural},
+            missing=missing_features(self.schema, clean),
         )
 
     def what_if(self, profile: dict, changes: dict) -> dict:
         """Probability and contributions after changing some fields; fast enough for a slider."""
         if self.outcome is None:
             return {"prediction": None}
-        clean = validate_profile(self.schema, {**profile, **changes}, partial=True)
-        x = np.array([clean[n] for n in self.schema.feature_names], dtype=float)
-        prediction, _ = self._prediction(x, clean)
+        clean = validate_profile(self.schema, {**profile, **changes})
+        prediction, _ = self._prediction(self.space.numeric_row(clean), clean)
         return {"profile": clean, "prediction": prediction}
 
     def _segment(self, z: np.ndarray) -> dict:
         idx, dist = self.segments.predict(z[self.cluster_index][None, :])
         s = int(idx[0])
         centroid = self.scaler.inverse_transform(self._full_centroid(s))
-        names = self.schema.feature_names
+        names = self.space.numeric_names
         return {
             "id": s,
             "name": self.segments.names_[s],
@@ -89,7 +98,7 @@ class Analyzer:
         }
 
     def _full_centroid(self, s: int) -> np.ndarray:
-        full = np.zeros(len(self.schema.features))
+        full = np.zeros(len(self.space.numeric))
         full[self.cluster_index] = self.segments.centroids_[s]
         return full
 
@@ -106,7 +115,8 @@ class Analyzer:
                     "z": None,
                     "scope": "population",
                     "severity": "medium",
-                    "message": wording.multivariate_anomaly(),
+                    "direction": "neutral",
+                    "message": wording.multivariate_anomaly(self.plural),
                 }
             )
         order = {"high": 0, "medium": 1, "low": 2}
@@ -118,7 +128,9 @@ class Analyzer:
         z_peer = anom.robust_z(self.stats, X, chosen)[0]
         z_pop = anom.robust_z(self.stats, X, np.full_like(chosen, self.population_group))[0]
         out = []
-        for i, feat in enumerate(self.schema.features):
+        for i, feat in enumerate(self.space.numeric):
+            if not feat.numeric:  # a yes/no flag is judged by how rare its value is, not by z
+                continue
             # Judged against peers: metrics differ by industry and size, so population z-scores
             # would flag whole industries. The population z is reported alongside.
             g = chosen[0, i]
@@ -127,7 +139,7 @@ class Analyzer:
             if level is None:
                 continue
             median = float(self.stats.grid_[g, i, 50])
-            group = wording.peer_group(self.groups.describe(g))
+            group = wording.peer_group(self.groups.describe(g), self.plural)
             out.append(
                 {
                     "kind": "value",
@@ -140,7 +152,40 @@ class Analyzer:
                     "scope": scope,
                     "peer_group": group,
                     "severity": level,
+                    "direction": wording.direction(feat.sign, zi),
                     "message": wording.value_anomaly(feat.label, zi, feat.sign, x[i], median, group),
+                }
+            )
+        return out
+
+    def _rare_values(self, c: np.ndarray, codes: np.ndarray) -> list[dict]:
+        """Yes/no flags and categories whose value few peers share (frequency, not z)."""
+        if not len(c):
+            return []
+        chosen = self.frequencies.choose(codes)
+        share = self.frequencies.share(c[None, :], chosen)[0]
+        out = []
+        for j, feat in enumerate(self.space.discrete):
+            g = chosen[0, j]
+            peers = int(self.frequencies.count_[g, j])
+            level = _rare_severity(share[j]) if peers >= self.frequencies.min_peers else None
+            if level is None:
+                continue
+            value = self.space.value_text(j, int(c[j]))
+            group = wording.peer_group(self.groups.describe(g), self.plural)
+            out.append(
+                {
+                    "kind": "rare value",
+                    "feature": feat.name,
+                    "value": value,
+                    "reference": None,
+                    "z": None,
+                    "frequency": float(share[j]),
+                    "scope": "population" if g == self.population_group else "peer group",
+                    "peer_group": group,
+                    "severity": level,
+                    "direction": "neutral",
+                    "message": wording.rare_value(feat.label, value, float(share[j]), peers, group),
                 }
             )
         return out
@@ -153,7 +198,7 @@ class Analyzer:
             if not flagged[0, p]:
                 continue
             hi, lo = (i, j) if gap > 0 else (j, i)
-            fh, fl = self.schema.features[hi], self.schema.features[lo]
+            fh, fl = self.space.numeric[hi], self.space.numeric[lo]
             out.append(
                 {
                     "kind": "gap",
@@ -164,7 +209,8 @@ class Analyzer:
                     "z": float(zg),
                     "scope": "population",
                     "severity": anom.severity(zg),
-                    "message": wording.gap_anomaly(fh.label, x[hi], fl.label, x[lo], abs(gap), zg),
+                    "direction": "neutral",
+                    "message": wording.gap_anomaly(fh.label, x[hi], fl.label, x[lo], abs(gap), zg, self.plural),
                 }
             )
         return out
@@ -172,10 +218,11 @@ class Analyzer:
     def _percentiles(self, x: np.ndarray, chosen: np.ndarray) -> list[dict]:
         ranks = pct.percentile_ranks(self.stats, x[None, :], chosen, self.signs)[0]
         out = []
-        for i, feat in enumerate(self.schema.features):
+        for i, feat in enumerate(self.space.numeric):
             g = chosen[0, i]
-            if np.isnan(ranks[i]):
+            if np.isnan(ranks[i]) or not feat.numeric:
                 continue
+            rank = None if feat.sign == 0 else float(ranks[i])
             q = self.stats.grid_[g, i]
             group = self.groups.describe(g)
             peers = int(self.stats.count_[g, i])
@@ -186,7 +233,8 @@ class Analyzer:
                     "kind": feat.kind,
                     "better": feat.better,
                     "value": float(x[i]),
-                    "rank": float(ranks[i]),
+                    "rank": rank,
+                    "position": float(ranks[i] if feat.sign >= 0 else 100.0 - ranks[i]),  # share of peers below
                     "p10": float(q[10]),
                     "p25": float(q[25]),
                     "p50": float(q[50]),
@@ -194,15 +242,21 @@ class Analyzer:
                     "p90": float(q[90]),
                     "peer_group": group,
                     "peer_count": peers,
-                    "interpretation": wording.percentile_band(ranks[i]),
-                    "message": wording.percentile_message(feat.label.lower(), x[i], q[50], ranks[i], feat.better, peers, group),
+                    "interpretation": None if rank is None else wording.percentile_band(rank),
+                    "message": wording.percentile_message(feat.label.lower(), x[i], q[50], ranks[i], feat.better, peers, group, self.plural),
                 }
             )
         return out
 
-    def _recommendations(self, x, z, clean, base_margin) -> tuple[list[dict], np.ndarray, np.ndarray]:
-        idx, dist = self.neighbours.query(z, N_NEIGHBOURS)
-        candidates = candidate_actions(self.neighbours, x, idx, self.signs, self.scaler.scale_)
+    def _recommendations(self, x, z, c, clean, base_margin, entity_id) -> tuple[list[dict], np.ndarray, np.ndarray]:
+        point = self.space.neighbour_space(z[None, :], c[None, :])[0]
+        idx, dist = self.neighbours.query(point, N_NEIGHBOURS + 1)
+        if entity_id is not None:  # the entity itself is never its own neighbour or evidence
+            keep = self.neighbours.ids_[idx].astype(str) != entity_id
+            idx, dist = idx[keep], dist[keep]
+        idx, dist = idx[:N_NEIGHBOURS], dist[:N_NEIGHBOURS]
+        directions = action_directions(self.space.numeric, x)
+        candidates = candidate_actions(self.neighbours, x, idx, directions, self.scaler.scale_)
         effects = model_effects(self.outcome, x, clean, candidates) if base_margin is not None else None
         return recommend(self.schema, x, candidates, effects), idx, dist
 
@@ -228,8 +282,9 @@ class Analyzer:
     def score(self, df: pd.DataFrame, *, chunk: int = 100_000, progress=None) -> pd.DataFrame:
         """Vectorised analysis of a checked table (see ``engine.schema.tables.check_frame``).
 
-        Returns one row per input row: segment, anomaly count and worst severity, the
-        direction-aware percentile rank of every feature, and the outcome probability.
+        Returns one row per input row: segment, anomaly count and worst z, the direction-aware
+        percentile rank of every score and metric (``rank_<name>``; ``position_<name>`` for one
+        without a better direction), and the outcome probability.
         """
         parts = []
         for start in range(0, len(df), chunk):
@@ -239,8 +294,7 @@ class Analyzer:
         return pd.concat(parts) if parts else pd.DataFrame()
 
     def _score_chunk(self, df: pd.DataFrame) -> pd.DataFrame:
-        names = self.schema.feature_names
-        X = df[names].to_numpy(dtype=float)
+        X = self.space.numeric_table(df)
         Z = self.scaler.transform(X)
         codes = self.groups.codes(df)
         chosen = self.stats.choose(codes)
@@ -252,21 +306,46 @@ class Analyzer:
         out["segment"] = np.asarray(self.segments.names_, dtype=object)[seg]
         out["segment_distance"] = dist
 
-        z_peer = np.abs(np.nan_to_num(anom.robust_z(self.stats, X, chosen)))
+        numeric = np.array([f.numeric for f in self.space.numeric])
+        z_peer = np.abs(np.nan_to_num(anom.robust_z(self.stats, X, chosen)))[:, numeric]
         _, gz, flagged = self.gaps.z(X)
         gz = np.where(flagged, np.abs(gz), 0.0)
         worst = np.concatenate([z_peer, gz], axis=1)
         multivariate = self.multivariate.score(Z)
-        out["anomaly_count"] = (worst >= anom.Z_THRESHOLD).sum(axis=1) + (multivariate < self.multivariate.threshold_)
+        rare = self._rare_table(df, codes)
+        out["anomaly_count"] = (worst >= anom.Z_THRESHOLD).sum(axis=1) + rare + (multivariate < self.multivariate.threshold_)
         out["anomaly_max_z"] = worst.max(axis=1) if worst.shape[1] else 0.0
         out["multivariate_score"] = multivariate
 
         ranks = pct.percentile_ranks(self.stats, X, chosen, self.signs)
-        for i, n in enumerate(names):
-            out[f"rank_{n}"] = ranks[:, i]
+        for i, f in enumerate(self.space.numeric):
+            if f.numeric:  # rank: direction-aware; position (no better direction): share of peers below
+                out[f"{'rank' if f.sign else 'position'}_{f.name}"] = ranks[:, i]
         if self.outcome is not None:
             out["probability"] = self.outcome.proba_design(self.outcome.design(df))
         return out
+
+
+    def _rare_table(self, df: pd.DataFrame, codes: np.ndarray) -> np.ndarray:
+        """Per row, how many yes/no and category values are rare among its peers."""
+        if not self.space.discrete:
+            return np.zeros(len(df), dtype=int)
+        C = self.space.discrete_table(df)
+        chosen = self.frequencies.choose(codes)
+        share = self.frequencies.share(C, chosen)
+        enough = self.frequencies.count_[chosen, np.arange(C.shape[1])] >= self.frequencies.min_peers
+        with np.errstate(invalid="ignore"):
+            return ((share <= RARE_SHARES[-1][0]) & enough).sum(axis=1)
+
+
+def _rare_severity(share: float) -> str | None:
+    """'high' when no peer has the value, 'medium' under 0.5%, 'low' under 1%; else None."""
+    if np.isnan(share):
+        return None
+    for cut, level in RARE_SHARES:
+        if share <= cut:
+            return level
+    return None
 
 
 def _num(v):

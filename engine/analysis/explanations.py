@@ -1,7 +1,7 @@
 """SHAP explanations of the outcome model: one profile's contributions (exact TreeSHAP from
 XGBoost) and the global importance computed once at training time.
 
-One-hot segment columns are summed back to their segment column everywhere, which keeps
+One-hot columns (segments, category features) are summed back to their column everywhere, which keeps
 additivity: base value + contributions equal the model's raw output (log-odds)."""
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ EXPLAIN_SAMPLE = 1_000  # rows explained for the global importance and dependenc
 
 
 def fold_onehot(raw: np.ndarray, model) -> np.ndarray:
-    """(n, design columns) contributions -> (n, features + segments): one-hots summed."""
+    """(n, design columns) contributions -> (n, features + categorical): one-hots summed."""
     n_f = len(model.features)
     parts, offset = [raw[:, :n_f]], n_f
-    for c in model.segments:
+    for c in model.categorical:
         width = len(model.categories_[c])
         parts.append(raw[:, offset : offset + width].sum(axis=1, keepdims=True))
         offset += width
@@ -31,7 +31,7 @@ def explain_profile(model, schema, x: np.ndarray, clean: dict) -> tuple[dict, fl
     contrib, base = model.contributions_design(D)
     margin = float(base[0] + contrib[0].sum())
     probability = 1.0 / (1.0 + np.exp(-margin))
-    values = [_num(v) for v in x] + [clean.get(c) for c in schema.segments]
+    values = [_num(v) for v in x] + [clean.get(c) for c in model.categorical]
     rows = [
         {"feature": n, "value": v, "contribution": float(c)}
         for n, v, c in zip(model.explained_columns, values, contrib[0], strict=True)

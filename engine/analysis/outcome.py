@@ -1,8 +1,9 @@
 """The outcome model: an XGBoost classifier behind a scikit-learn estimator, its evaluation,
 and exact TreeSHAP contributions.
 
-Segment columns are one-hot encoded (their SHAP values are summed back per column); missing
-feature values are left to XGBoost's learned default directions; class imbalance is handled
+Segment columns and category features are one-hot encoded (their SHAP values are summed back
+to one row per original column); missing values are left to XGBoost's learned default
+directions (a missing category is all zeros); class imbalance is handled
 with ``scale_pos_weight``. Contributions come from XGBoost's own TreeSHAP (``pred_contribs``),
 the algorithm shap.TreeExplainer runs; a test checks both agree.
 """
@@ -15,18 +16,20 @@ import xgboost as xgb
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from engine.analysis.explanations import fold_onehot
+from engine.analysis.peers import text_codes
 
 DEFAULTS = {"n_estimators": 300, "max_depth": 4, "learning_rate": 0.05, "subsample": 0.9}
 
 
 class OutcomeClassifier(ClassifierMixin, BaseEstimator):
-    """XGBoost on schema features + one-hot segment columns. X: DataFrame with those columns."""
+    """XGBoost on numeric features (scores, metrics, 0/1 flags) + one-hot categorical columns
+    (segment columns and category features). X: DataFrame with those columns."""
 
     def __init__(
         self,
         *,
         features: tuple[str, ...] = (),
-        segments: tuple[str, ...] = (),
+        categorical: tuple[str, ...] = (),
         n_estimators: int = 300,
         max_depth: int = 4,
         learning_rate: float = 0.05,
@@ -35,7 +38,7 @@ class OutcomeClassifier(ClassifierMixin, BaseEstimator):
         n_jobs: int = 2,
     ):
         self.features = features
-        self.segments = segments
+        self.categorical = categorical
         self.n_estimators = n_estimators
         self.max_depth = max_depth
         self.learning_rate = learning_rate
@@ -46,8 +49,8 @@ class OutcomeClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X: pd.DataFrame, y) -> OutcomeClassifier:
         y = np.asarray(y, dtype=float)
         self.classes_ = np.array([0, 1])
-        self.categories_ = {c: sorted(X[c].astype(str).unique()) for c in self.segments}
-        self.columns_ = list(self.features) + [f"{c}={v}" for c in self.segments for v in self.categories_[c]]
+        self.categories_ = {c: sorted(X[c].dropna().astype(str).unique()) for c in self.categorical}
+        self.columns_ = list(self.features) + [f"{c}={v}" for c in self.categorical for v in self.categories_[c]]
         pos = max(y.sum(), 1.0)
         model = xgb.XGBClassifier(
             n_estimators=self.n_estimators,
@@ -65,10 +68,10 @@ class OutcomeClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def design(self, X: pd.DataFrame) -> np.ndarray:
-        """DataFrame -> (n, columns) float32: features as-is (NaN kept), segments one-hot."""
+        """DataFrame -> (n, columns) float32: features as-is (NaN kept), categorical one-hot."""
         parts = [X[list(self.features)].to_numpy(dtype=np.float32)]
-        for c in self.segments:
-            codes = pd.Categorical(X[c].astype(str), categories=self.categories_[c]).codes
+        for c in self.categorical:
+            codes = text_codes(X[c], self.categories_[c])
             onehot = np.zeros((len(X), len(self.categories_[c])), dtype=np.float32)
             known = codes >= 0
             onehot[np.flatnonzero(known), codes[known]] = 1.0
@@ -76,11 +79,11 @@ class OutcomeClassifier(ClassifierMixin, BaseEstimator):
         return np.hstack(parts)
 
     def design_row(self, x: np.ndarray, seg: dict) -> np.ndarray:
-        """Fast path for one profile: raw feature values (f,) + segment values -> (1, columns)."""
+        """Fast path for one profile: numeric values (f,) + categorical values -> (1, columns)."""
         row = np.zeros(len(self.columns_), dtype=np.float32)
         row[: len(self.features)] = x
         offset = len(self.features)
-        for c in self.segments:
+        for c in self.categorical:
             cats = self.categories_[c]
             v = str(seg.get(c))
             if v in cats:
@@ -99,9 +102,9 @@ class OutcomeClassifier(ClassifierMixin, BaseEstimator):
         return np.column_stack([1.0 - p, p])
 
     def contributions_design(self, D: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """-> (contributions (n, features + segments) in log-odds, base value (n,)).
+        """-> (contributions (n, features + categorical) in log-odds, base value (n,)).
 
-        One-hot columns are summed back to their segment column, which keeps additivity:
+        One-hot columns are summed back to their original column, which keeps additivity:
         base + contributions.sum(axis=1) equals the margin.
         """
         # nthread=1: building a DMatrix with the default thread pool costs ~10 ms per call.
@@ -112,4 +115,4 @@ class OutcomeClassifier(ClassifierMixin, BaseEstimator):
 
     @property
     def explained_columns(self) -> list[str]:
-        return list(self.features) + list(self.segments)
+        return list(self.features) + list(self.categorical)

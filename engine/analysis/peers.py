@@ -21,7 +21,7 @@ class PeerGroups:
 
     def fit(self, seg: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> PeerGroups:
         self.columns_ = list(columns)
-        self.categories_ = {c: sorted(seg[c].astype(str).unique()) for c in self.columns_}
+        self.categories_ = {c: sorted(seg[c].dropna().astype(str).unique()) for c in self.columns_}
         self.index_ = {c: {v: i for i, v in enumerate(cats)} for c, cats in self.categories_.items()}
         self.levels_ = [tuple(self.columns_[:i]) for i in range(len(self.columns_), -1, -1)]
         codes = self._column_codes(seg)
@@ -70,10 +70,7 @@ class PeerGroups:
         return ", ".join(v for _, v in key) if key else "all"
 
     def _column_codes(self, seg: pd.DataFrame) -> dict[str, np.ndarray]:
-        return {
-            c: pd.Categorical(seg[c].astype(str), categories=self.categories_[c]).codes.astype(np.intp)
-            for c in self.columns_
-        }
+        return {c: text_codes(seg[c], self.categories_[c]) for c in self.columns_}
 
     def _composite(self, codes: dict[str, np.ndarray], level: tuple[str, ...], n: int) -> np.ndarray:
         composite = np.zeros(n, dtype=np.intp)
@@ -113,15 +110,8 @@ class PeerStats:
         self.grid_ = np.full((n_groups, f, len(GRID)), np.nan)
         self.center_ = np.full((n_groups, f), np.nan)
         self.scale_ = np.ones((n_groups, f))
-        for level in range(codes.shape[1]):
-            order = np.argsort(codes[:, level], kind="stable")
-            sorted_codes = codes[order, level]
-            bounds = np.flatnonzero(np.diff(sorted_codes)) + 1
-            for rows in np.split(order, bounds):
-                g = codes[rows[0], level]
-                if g < 0:
-                    continue
-                self._fit_group(g, X[rows], T[rows])
+        for g, rows in group_rows(codes):
+            self._fit_group(g, X[rows], T[rows])
         return self
 
     def _fit_group(self, g: int, X: np.ndarray, T: np.ndarray) -> None:
@@ -141,11 +131,65 @@ class PeerStats:
 
     def choose(self, codes: np.ndarray) -> np.ndarray:
         """-> (n, f) the group id used per row and feature: the narrowest with enough peers."""
-        counts = np.where(codes[:, :, None] >= 0, self.count_[np.maximum(codes, 0)], 0)  # (n, L, f)
-        enough = counts >= self.min_peers
-        enough[:, -1, :] = True  # the population is the last resort
-        level = enough.argmax(axis=1)  # first (narrowest) level with enough peers
-        return np.take_along_axis(codes, level, axis=1)
+        return narrowest(codes, self.count_, self.min_peers)
+
+
+class FrequencyStats:
+    """Per group and discrete feature (a yes/no flag or a category): how often each value occurs.
+
+    A value is rare when its share among the peers' known values is small; this is how binary
+    and category features are judged (a z-score of a 0/1 column means nothing).
+    """
+
+    def __init__(self, *, min_peers: int = 20):
+        self.min_peers = min_peers
+
+    def fit(self, C: np.ndarray, widths: list[int], codes: np.ndarray, n_groups: int) -> FrequencyStats:
+        """C: (n, d) value codes (-1 missing); widths: number of values per feature."""
+        self.widths_ = list(widths)
+        self.counts_ = np.zeros((n_groups, C.shape[1], max(widths, default=1)), dtype=np.int64)
+        for g, rows in group_rows(codes):
+            for j, width in enumerate(self.widths_):
+                values = C[rows, j]
+                self.counts_[g, j] = np.bincount(values[values >= 0], minlength=self.counts_.shape[2])
+        self.count_ = self.counts_.sum(axis=2)
+        return self
+
+    def choose(self, codes: np.ndarray) -> np.ndarray:
+        return narrowest(codes, self.count_, self.min_peers)
+
+    def share(self, C: np.ndarray, groups: np.ndarray) -> np.ndarray:
+        """(n, d) codes and chosen groups -> share of peers with the same value (NaN if missing)."""
+        d = np.arange(C.shape[1])
+        counts = self.counts_[groups, d, np.maximum(C, 0)]
+        share = counts / np.maximum(self.count_[groups, d], 1)
+        return np.where(C >= 0, share, np.nan)
+
+
+def narrowest(codes: np.ndarray, count: np.ndarray, min_peers: int) -> np.ndarray:
+    """(n, levels) group ids and (groups, f) known-value counts -> (n, f) the narrowest group
+    with at least ``min_peers`` known values per row and feature; the population otherwise."""
+    counts = np.where(codes[:, :, None] >= 0, count[np.maximum(codes, 0)], 0)  # (n, L, f)
+    enough = counts >= min_peers
+    enough[:, -1, :] = True  # the population is the last resort
+    level = enough.argmax(axis=1)  # first (narrowest) level with enough peers
+    return np.take_along_axis(codes, level, axis=1)
+
+
+def group_rows(codes: np.ndarray):
+    """Yield (group id, row indices) for every known group of every level."""
+    for level in range(codes.shape[1]):
+        order = np.argsort(codes[:, level], kind="stable")
+        bounds = np.flatnonzero(np.diff(codes[order, level])) + 1
+        for rows in np.split(order, bounds):
+            if codes[rows[0], level] >= 0:
+                yield codes[rows[0], level], rows
+
+
+def text_codes(values: pd.Series, categories: list[str] | tuple[str, ...]) -> np.ndarray:
+    """Text values (None when missing) -> codes into ``categories``; -1 when missing or unknown."""
+    text = values.astype(object).where(values.notna())
+    return pd.Categorical(text.map(lambda v: v if v is None else str(v)), categories=list(categories)).codes.astype(np.intp)
 
 
 def _heavy_tails(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,9 +1,12 @@
 """Next best actions drawn from similar entities, with the outcome model's estimated effect.
 
-An action is a feature where similar entities with the desirable outcome are clearly ahead of
-this one, and where being ahead goes with a better outcome rate among those neighbours (the
+An action is an actionable feature where similar entities with the desirable outcome are
+clearly ahead of this one (for a yes/no flag: have the other value), and where being ahead goes with a better outcome rate among those neighbours (the
 peer uplift). The outcome model, when there is one, adds its estimate of the effect of moving
-only that feature to the target (the model effect); the two are averaged to rank actions.
+only that feature to the target (the model effect, a change in the predicted probability of the
+target). Both are turned into benefits (for an undesirable target such as churn a lower
+probability is the benefit), an action the model expects to do no good is dropped, and the
+two benefits are averaged to rank actions.
 """
 
 from __future__ import annotations
@@ -17,8 +20,21 @@ MIN_SUPPORT = 5  # desirable neighbours needed ahead of the entity to suggest an
 MIN_UPLIFT = 0.05  # outcome-rate difference (probability points) that counts as evidence
 
 
+def action_directions(features, x: np.ndarray) -> np.ndarray:
+    """Per numeric feature, the direction an action may move it for profile x: +1 up, -1 down,
+    0 none. Scores and metrics follow their ``better``; a yes/no flag may switch to its other
+    value (the neighbours' outcomes then say whether that helps); non-actionable ones never."""
+    out = np.zeros(len(features))
+    for i, f in enumerate(features):
+        if not f.actionable or np.isnan(x[i]):
+            continue
+        out[i] = (1.0 if x[i] < 0.5 else -1.0) if f.kind == "binary" else f.sign
+    return out
+
+
 def candidate_actions(index, x: np.ndarray, idx: np.ndarray, signs: np.ndarray, scale: np.ndarray) -> list[dict]:
-    """Candidate actions for raw profile x (f,) given its neighbours ``idx`` in ``index``.
+    """Candidate actions for raw profile x (f,) given its neighbours ``idx`` in ``index`` and
+    the directions from ``action_directions``.
 
     Each: feature index, target (median of desirable neighbours), gap in robust units,
     uplift (outcome rate of neighbours ahead on the feature minus those not ahead) and
@@ -64,16 +80,24 @@ def model_effects(outcome, x: np.ndarray, clean: dict, candidates: list[dict]) -
 
 
 def recommend(schema, x: np.ndarray, candidates: list[dict], effects: list[float] | None) -> list[dict]:
-    """Candidates -> recommendations ranked by expected effect (best first)."""
+    """Candidates -> recommendations ranked by expected benefit (best first)."""
     recs = []
+    features = schema.numeric_features
+    note = wording.recommendation_note(schema.entity.plural)
+    good_sign = 1.0 if schema.target is None or schema.target.desirable else -1.0
     for c, effect in zip(candidates, effects if effects is not None else [None] * len(candidates), strict=True):
-        feat = schema.features[c["index"]]
-        score = c["uplift"] if effect is None else 0.5 * c["uplift"] + 0.5 * effect
+        feat = features[c["index"]]
+        if effect is not None and good_sign * effect <= 0:
+            continue  # the outcome model expects no benefit from this change
+        score = c["uplift"] if effect is None else 0.5 * c["uplift"] + 0.5 * good_sign * effect
+        binary = feat.kind == "binary"
+        # A flag's written action describes switching it on; switching off gets the plain wording.
+        own = feat.action if not (binary and c["target"] < 0.5) else None
         recs.append(
             {
                 "feature": feat.name,
                 "label": feat.label,
-                "action": feat.action or wording.default_action(feat.label, c["target"]),
+                "action": own or wording.default_action(feat.label, c["target"], binary),
                 "current": float(x[c["index"]]),
                 "target": c["target"],
                 "gap_sd": c["gap"],
@@ -81,7 +105,7 @@ def recommend(schema, x: np.ndarray, candidates: list[dict], effects: list[float
                 "model_effect": effect,
                 "expected_effect": float(score),
                 "evidence": c["evidence"],
-                "note": wording.RECOMMENDATION_NOTE,
+                "note": note,
             }
         )
     recs.sort(key=lambda r: -r["expected_effect"])

@@ -30,12 +30,18 @@ def robust_scale(x: np.ndarray) -> np.ndarray:
 class FeatureScaler:
     """Median imputation and robust standardisation of the schema's numeric features."""
 
-    def fit(self, X: np.ndarray) -> FeatureScaler:
-        """X: (n, f) float array with NaN for missing values."""
+    def fit(self, X: np.ndarray, binary: np.ndarray | None = None) -> FeatureScaler:
+        """X: (n, f) float array with NaN for missing values; ``binary`` marks 0/1 columns.
+
+        A 0/1 column keeps its own units (a mismatch costs 1, as in Gower's distance): a robust
+        spread of a rare flag is tiny and would make every mismatch an extreme distance.
+        """
         all_missing = np.all(np.isnan(X), axis=0)
         safe = np.where(all_missing, 0.0, X)
         self.median_ = np.nanmedian(safe, axis=0)
         self.scale_ = robust_scale(safe)
+        if binary is not None:
+            self.scale_ = np.where(binary, 1.0, self.scale_)
         return self
 
     def impute(self, X: np.ndarray) -> np.ndarray:

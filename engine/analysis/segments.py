@@ -1,5 +1,5 @@
 """Segments (personas): KMeans on robust-scaled features, k picked by silhouette, named
-from each centroid's strongest and weakest dimensions against the population."""
+from the features where each centroid lies furthest above and below the population."""
 
 from __future__ import annotations
 
@@ -14,15 +14,16 @@ SILHOUETTE_SAMPLE = 3_000  # silhouette is O(n^2): choose k on a sample
 
 
 class SegmentModel:
-    """Cluster companies into personas. ``labels`` name the clustered features for messages."""
+    """Cluster entities into personas. ``labels`` name the clustered features for messages."""
 
     def __init__(self, *, k: int | None = None, k_range: tuple[int, int] = (2, 8), seed: int = 0):
         self.k = k
         self.k_range = k_range
         self.seed = seed
 
-    def fit(self, Z: np.ndarray, labels: list[str]) -> SegmentModel:
-        """Z: (n, f) scaled, imputed features used for clustering."""
+    def fit(self, Z: np.ndarray, labels: list[str], *, directed: bool = False, plural: str = "companies") -> SegmentModel:
+        """Z: (n, f) scaled, imputed features used for clustering; ``directed`` when every one
+        of them is better when higher (the names may then say leaders / early-stage)."""
         rng = np.random.default_rng(self.seed)
         fit_rows = Z if len(Z) <= FIT_SAMPLE else Z[rng.choice(len(Z), FIT_SAMPLE, replace=False)]
         self.silhouettes_ = {}
@@ -32,7 +33,7 @@ class SegmentModel:
         assigned, _ = self.predict(Z)
         self.sizes_ = np.bincount(assigned, minlength=k)
         self.labels_ = list(labels)
-        self.names_, self.descriptions_ = _describe(self.centroids_, self.sizes_, self.labels_)
+        self.names_, self.descriptions_ = _describe(self.centroids_, self.sizes_, self.labels_, directed, plural)
         return self
 
     def _choose_k(self, Z: np.ndarray, rng: np.random.Generator) -> int:
@@ -59,17 +60,20 @@ class SegmentModel:
         return idx, np.sqrt(np.maximum(d2[np.arange(len(Z)), idx], 0.0))
 
 
-def _describe(centroids: np.ndarray, sizes: np.ndarray, labels: list[str]) -> tuple[list[str], list[str]]:
-    """A readable name and description per centroid (values in robust-sd units vs population)."""
+NOTABLE_SD = 0.25  # centroid offsets smaller than this are not worth naming
+
+
+def _describe(centroids: np.ndarray, sizes: np.ndarray, labels: list[str], directed: bool, plural: str) -> tuple[list[str], list[str]]:
+    """A readable name and description per centroid (values in robust-sd units vs population):
+    only features clearly above the population are listed as above, and below as below."""
     total = sizes.sum()
     names, descriptions = [], []
     for c, size in zip(centroids, sizes, strict=True):
         order = np.argsort(c)
-        top, bottom = order[::-1][:2], order[:2]
-        names.append(wording.segment_name(c.mean(), c.max() - c.min(), labels[top[0]], labels[bottom[0]]))
-        descriptions.append(
-            wording.segment_description(size, size / total, [(labels[i], c[i]) for i in top], [(labels[i], c[i]) for i in bottom])
-        )
+        above = [(labels[i], c[i]) for i in order[::-1][:2] if c[i] >= NOTABLE_SD]
+        below = [(labels[i], c[i]) for i in order[:2] if c[i] <= -NOTABLE_SD]
+        names.append(wording.segment_name(c.mean(), c.max() - c.min(), labels[order[-1]], labels[order[0]], directed))
+        descriptions.append(wording.segment_description(size, size / total, above, below, plural))
     return _unique(names), descriptions
 
 

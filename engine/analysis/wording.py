@@ -2,12 +2,12 @@
 
 The maths hands plain numbers here; nothing else in the engine builds a user-facing sentence
 about an analysis. Keeping them together is what lets the wording follow the dataset (its
-entity noun, its feature labels and directions) instead of the demo.
+entity noun, its feature labels and directions) instead of the demo: every sentence about a
+group takes the schema's plural noun (``plural``), and only features with a direction are
+called favourable, strongest or weakest.
 """
 
 from __future__ import annotations
-
-ENTITY_PLURAL = "companies"
 
 PERCENTILE_BANDS = ((10, "significantly below"), (25, "below"), (75, "average"), (90, "above"), (101, "significantly above"))
 PERCENTILE_VERDICTS = {
@@ -18,32 +18,46 @@ PERCENTILE_VERDICTS = {
     "significantly above": "Well above peers",
 }
 
-RECOMMENDATION_NOTE = (
-    "Peer uplift: outcome-rate difference between similar companies ahead of you on this feature "
-    "and the rest. Model effect: the outcome model's estimated change in probability if only this "
-    "feature moved to the target; an estimate, not a causal promise."
-)
+
+def recommendation_note(plural: str) -> str:
+    return (
+        f"Peer uplift: outcome-rate difference between similar {plural} ahead on this feature "
+        "and the rest. Model effect: the outcome model's estimated change in probability if only this "
+        "feature moved to the target; an estimate, not a causal promise."
+    )
 
 
 # ----- peer groups ----------------------------------------------------------------------------
-def peer_group(description: str) -> str:
+def peer_group(description: str, plural: str) -> str:
     """'retail, medium, northeast companies', or 'all companies' for the population."""
-    return f"all {ENTITY_PLURAL}" if description == "all" else f"{description} {ENTITY_PLURAL}"
+    return f"all {plural}" if description == "all" else f"{description} {plural}"
 
 
 # ----- anomalies ------------------------------------------------------------------------------
+def direction(sign: int, z: float) -> str:
+    """'favourable', 'unfavourable' or 'neutral' (a feature without a better direction)."""
+    if sign == 0 or z == 0:
+        return "neutral"
+    return "favourable" if sign * z > 0 else "unfavourable"
+
+
 def value_anomaly(label: str, z: float, sign: int, value: float, median: float, group: str) -> str:
-    direction = "high" if z > 0 else "low"
-    judged = "" if sign == 0 else (" (favourable)" if sign * z > 0 else " (unfavourable)")
-    return f"{label} is unusually {direction}{judged}: {value:,.4g} against a median of {median:,.4g} for {group} (robust z = {z:+.1f})."
+    high_low = "high" if z > 0 else "low"
+    judged = "" if sign == 0 else f" ({direction(sign, z)})"
+    return f"{label} is unusually {high_low}{judged}: {value:,.4g} against a median of {median:,.4g} for {group} (robust z = {z:+.1f})."
 
 
-def gap_anomaly(high_label: str, high: float, low_label: str, low: float, gap: float, z: float) -> str:
-    return f"{high_label} ({high:.1f}) is far ahead of {low_label} ({low:.1f}): a gap of {gap:.1f} points is rare among all {ENTITY_PLURAL} (robust z = {z:+.1f})."
+def rare_value(label: str, value: str, share: float, peers: int, group: str) -> str:
+    """'Contract = two year is rare: 0.4% of 1,200 retail customers have it.'"""
+    return f"{label} = {value} is rare: {share:.1%} of {peers:,} {group} have it."
 
 
-def multivariate_anomaly() -> str:
-    return f"The combination of values is unusual: the profile is more isolated than 99% of {ENTITY_PLURAL} (Isolation Forest)."
+def gap_anomaly(high_label: str, high: float, low_label: str, low: float, gap: float, z: float, plural: str) -> str:
+    return f"{high_label} ({high:.1f}) is far ahead of {low_label} ({low:.1f}): a gap of {gap:.1f} points is rare among all {plural} (robust z = {z:+.1f})."
+
+
+def multivariate_anomaly(plural: str) -> str:
+    return f"The combination of values is unusual: the profile is more isolated than 99% of {plural} (Isolation Forest)."
 
 
 # ----- percentiles ----------------------------------------------------------------------------
@@ -54,23 +68,27 @@ def percentile_band(rank: float) -> str:
     return PERCENTILE_BANDS[-1][1]
 
 
-def percentile_message(label: str, value: float, median: float, rank: float, better: str, peers: int, group: str) -> str:
-    """'Above peers: revenue 20% higher than the median of 150 retail, medium companies.'"""
-    band = percentile_band(rank)
-    verdict = PERCENTILE_VERDICTS[band]
+def percentile_message(label: str, value: float, median: float, rank: float, better: str, peers: int, group: str, plural: str) -> str:
+    """'Above peers: revenue 20% higher than the median of 150 retail, medium companies.'
+
+    For a feature without a better direction ``rank`` is the plain position (share of peers
+    below) and the sentence says only where the value lies."""
+    where = f"all {peers:,}" if group == "all" else f"{peers:,} {group}"
     if better == "none":
-        verdict = "Typical of peers" if band == "average" else "Unlike peers"
+        return f"Higher than {rank:.0f}% of peers: {label} {value:,.4g} against a median of {median:,.4g} for {where} {plural}."
+    verdict = PERCENTILE_VERDICTS[percentile_band(rank)]
     if abs(median) > 1e-12:
         change = (value - median) / abs(median)
         diff = f"{abs(change):.0%} {'higher' if change >= 0 else 'lower'}"
     else:
         diff = f"{abs(value - median):,.3g} {'higher' if value >= median else 'lower'}"
-    where = f"all {peers:,}" if group == "all" else f"{peers:,} {group}"
-    return f"{verdict}: {label} {diff} than the median of {where} {ENTITY_PLURAL}."
+    return f"{verdict}: {label} {diff} than the median of {where} {plural}."
 
 
 # ----- recommendations and predictions --------------------------------------------------------
-def default_action(label: str, target: float) -> str:
+def default_action(label: str, target: float, binary: bool = False) -> str:
+    if binary:
+        return f"Switch {label.lower()} to {'yes' if target >= 0.5 else 'no'}"
     return f"Move {label.lower()} towards {target:,.4g}"
 
 
@@ -79,18 +97,25 @@ def prediction_label(target_label: str, probability: float) -> str:
 
 
 # ----- segments -------------------------------------------------------------------------------
-def segment_name(level: float, spread: float, top_label: str, bottom_label: str) -> str:
-    """A persona name from a centroid's mean level and spread (robust-sd units)."""
-    if spread < 1.0 and level > 0.5:
-        return "All-round leaders"
-    if spread < 1.0 and level < -0.5:
-        return "Early-stage across the board"
+def segment_name(level: float, spread: float, top_label: str, bottom_label: str, directed: bool) -> str:
+    """A persona name from a centroid's mean level and spread (robust-sd units). 'Leaders' and
+    'early-stage' only when every clustered feature is better when higher (``directed``)."""
+    if spread < 1.0 and abs(level) > 0.5:
+        if directed:
+            return "All-round leaders" if level > 0 else "Early-stage across the board"
+        return "High across the board" if level > 0 else "Low across the board"
     if spread < 1.0:
         return "Balanced middle"
     return f"{top_label.capitalize()}-led: high {top_label}, low {bottom_label}"
 
 
-def segment_description(size: int, share: float, strongest: list[tuple[str, float]], weakest: list[tuple[str, float]]) -> str:
-    top = ", ".join(f"{label} ({value:+.1f} sd)" for label, value in strongest)
-    bottom = ", ".join(f"{label} ({value:+.1f} sd)" for label, value in weakest)
-    return f"{size:,} {ENTITY_PLURAL} ({share:.0%}). Strongest: {top}; weakest: {bottom}, against the whole population."
+def segment_description(size: int, share: float, above: list[tuple[str, float]], below: list[tuple[str, float]], plural: str) -> str:
+    """'600 companies (20%). Above the population: data (+1.2 sd); below: people (-0.8 sd).'"""
+    parts = [f"{size:,} {plural} ({share:.0%})."]
+    if above:
+        parts.append("Above the population: " + ", ".join(f"{label} ({value:+.1f} sd)" for label, value in above) + ".")
+    if below:
+        parts.append("Below: " + ", ".join(f"{label} ({value:+.1f} sd)" for label, value in below) + ".")
+    if not above and not below:
+        parts.append("Close to the population on every clustered feature.")
+    return " ".join(parts)

@@ -43,7 +43,7 @@ class Monitor:
             window = days or cfg["drift_window_days"]
             frame = self.logged_profiles(days=window, now=now)
             if frame.empty:
-                raise DataError("No predictions in the monitoring window yet; analyse some companies or upload a table.")
+                raise DataError(f"No predictions in the monitoring window yet; analyse some {schema.entity.plural} or upload a table.")
             probabilities = frame.pop("probability") if "probability" in frame else None
             source = f"prediction log, last {window} days"
         else:
@@ -52,6 +52,8 @@ class Monitor:
             probabilities = pd.Series(model.outcome.proba_design(model.outcome.design(frame))) if model.outcome is not None else None
             source = "uploaded table" if isinstance(current, pd.DataFrame) else str(current)
         columns = [c for c in schema.feature_names + list(schema.segments) if c in frame.columns]
+        tests = {**schema.drift.get("tests", {}), **(tests or {})}  # the schema's [drift], then the caller's
+        thresholds = {**schema.drift.get("thresholds", {}), **(thresholds or {})}
         report = drift_report(reference, frame, tests=tests, thresholds=thresholds, dataset_threshold=dataset_threshold or cfg["dataset_drift_share"], columns=columns).to_dict()
         report |= {"model_version": version, "source": source, "n_current": len(frame)}
         if probabilities is not None and "probability" in reference.columns:

@@ -1,21 +1,35 @@
-"""The dataset schema (a TOML file).
+"""The dataset schema (a TOML file): DESIGN.md, "Data contract".
 
-A schema names the numeric features (assessment scores and business metrics), the optional
-segment columns that define peer groups (broad to narrow), the optional binary target and the
-optional id column. See DESIGN.md, "Data contract".
+A schema names the features (assessment scores, business metrics, yes/no flags and categories),
+the optional segment columns that define peer groups (broad to narrow), the optional target
+(binary or numeric), the optional id and time columns and the entity noun used in every
+sentence. Every key is checked: an unknown key or a bad value is an error naming the key and
+what was expected. Version-1 schemas (numeric features only) are valid version-2 schemas.
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from engine.errors import SchemaError
 
-KINDS = ("score", "metric")
+NUMERIC_KINDS = ("score", "metric")
+KINDS = (*NUMERIC_KINDS, "binary", "category")
 DIRECTIONS = ("higher", "lower", "none")
+TARGET_KINDS = ("binary", "numeric")
+TRUE_WORDS = ("1", "1.0", "true", "yes", "y", "t")
+FALSE_WORDS = ("0", "0.0", "false", "no", "n", "f")
+DEFAULT_NA = ("", " ", "NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "None", "?")
+
+TOP_KEYS = {"name", "id", "entity", "na_values", "time", "target", "segments", "drift", "features"}
+FEATURE_KEYS = {"name", "label", "kind", "better", "min", "max", "unit", "actionable", "required", "action", "values", "positive"}
+TARGET_KEYS = {"column", "kind", "positive", "label", "desirable"}
+SEGMENT_KEYS = {"columns", "values"}
+DRIFT_KEYS = {"tests", "thresholds"}
+ENTITY_KEYS = {"singular", "plural"}
 
 
 @dataclass(frozen=True)
@@ -28,10 +42,23 @@ class Feature:
     max: float | None = None
     action: str | None = None
     unit: str | None = None
+    actionable: bool = True
+    required: bool = False
+    values: tuple[str, ...] = ()  # category: allowed values (declared, or learned at training)
+    positive: str | None = None  # binary: the text that means "yes" besides 1/true/yes
+
+    @property
+    def numeric(self) -> bool:
+        """Scores and metrics: ranked, z-scored, shown with percentiles."""
+        return self.kind in NUMERIC_KINDS
 
     @property
     def expected(self) -> str:
-        """What a valid value is, in words: 'a number between 0 and 5'."""
+        """What a valid value is, in words: 'a number between 0 and 5', 'yes or no'."""
+        if self.kind == "binary":
+            return "yes or no (1/0, true/false" + (f", {self.positive!r}" if self.positive else "") + ")"
+        if self.kind == "category":
+            return "one of " + list_values(self.values)
         if self.min is not None and self.max is not None:
             return f"a number between {self.min:g} and {self.max:g}"
         if self.min is not None:
@@ -45,6 +72,22 @@ class Feature:
         """+1 when higher is better, -1 when lower is better, 0 when neither."""
         return {"higher": 1, "lower": -1, "none": 0}[self.better]
 
+    def as_binary(self, value: Any) -> float | None:
+        """1.0 / 0.0 for a recognised yes/no value, None otherwise (NaN stays for the caller)."""
+        if isinstance(value, bool):
+            return float(value)
+        if isinstance(value, int | float):
+            return float(value) if value in (0, 1) else None
+        text = str(value).strip()
+        if self.positive is not None and text == self.positive:
+            return 1.0
+        lowered = text.lower()
+        if lowered in TRUE_WORDS:
+            return 1.0
+        if lowered in FALSE_WORDS:
+            return 0.0
+        return None if self.positive is None else 0.0 if text else None
+
 
 @dataclass(frozen=True)
 class Target:
@@ -52,6 +95,13 @@ class Target:
     positive: Any = 1
     label: str = "Outcome"
     desirable: bool = True
+    kind: str = "binary"
+
+
+@dataclass(frozen=True)
+class Entity:
+    singular: str = "company"
+    plural: str = "companies"
 
 
 @dataclass(frozen=True)
@@ -63,14 +113,40 @@ class Schema:
     segments: tuple[str, ...] = ()
     # Allowed values of each segment column; filled from the training data when not declared.
     segment_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    entity: Entity = Entity()
+    na_values: tuple[str, ...] = ()
+    time: str | None = None
+    drift: dict = field(default_factory=dict)  # {"tests": {col: test}, "thresholds": {col: x}}
 
     @property
     def feature_names(self) -> list[str]:
         return [f.name for f in self.features]
 
     @property
+    def numeric_features(self) -> tuple[Feature, ...]:
+        """Features on a numeric axis in the models: scores, metrics and binary (0/1) flags."""
+        return tuple(f for f in self.features if f.kind != "category")
+
+    @property
+    def numeric_names(self) -> list[str]:
+        return [f.name for f in self.numeric_features]
+
+    @property
+    def category_features(self) -> tuple[Feature, ...]:
+        return tuple(f for f in self.features if f.kind == "category")
+
+    @property
+    def category_names(self) -> list[str]:
+        return [f.name for f in self.category_features]
+
+    @property
     def score_names(self) -> list[str]:
         return [f.name for f in self.features if f.kind == "score"]
+
+    @property
+    def missing_markers(self) -> list[str]:
+        """Strings read as missing in tables: the usual blanks plus the schema's ``na_values``."""
+        return list(dict.fromkeys((*DEFAULT_NA, *self.na_values)))
 
     def entity_id(self, profile: dict) -> str | None:
         """A profile's id under the schema's id column, as text (ids of any type)."""
@@ -83,25 +159,59 @@ class Schema:
                 return f
         raise KeyError(name)
 
-    def with_segment_values(self, values: dict[str, tuple[str, ...]]) -> Schema:
-        merged = {**values, **self.segment_values}
-        return Schema(self.name, self.features, self.id, self.target, self.segments, merged)
+    def allowed_values(self, column: str) -> tuple[str, ...]:
+        """Known values of a segment column or category feature (empty when not known)."""
+        if column in self.segment_values:
+            return self.segment_values[column]
+        for f in self.category_features:
+            if f.name == column:
+                return f.values
+        return ()
+
+    def with_learned_values(self, values: dict[str, tuple[str, ...]]) -> Schema:
+        """Fill the values of segment columns and category features not declared in the file."""
+        segments = {c: tuple(values[c]) for c in self.segments if c in values}
+        features = tuple(
+            replace(f, values=tuple(values[f.name])) if f.kind == "category" and not f.values and f.name in values else f
+            for f in self.features
+        )
+        return replace(self, features=features, segment_values={**segments, **self.segment_values})
 
     def to_dict(self) -> dict:
-        """The TOML shape (what ``parse_schema`` reads), with the known segment values."""
-        d = {"name": self.name, "features": [asdict(f) for f in self.features]}
-        if self.id:
-            d["id"] = self.id
+        """The TOML shape (what ``parse_schema`` reads), with the known values."""
+        d: dict[str, Any] = {"name": self.name, "features": [_feature_dict(f) for f in self.features]}
+        d["entity"] = asdict(self.entity)
+        for key in ("id", "time"):
+            if getattr(self, key):
+                d[key] = getattr(self, key)
+        if self.na_values:
+            d["na_values"] = list(self.na_values)
         if self.target:
             d["target"] = asdict(self.target)
         if self.segments:
             values = {k: list(v) for k, v in self.segment_values.items()}
             d["segments"] = {"columns": list(self.segments), "values": values}
+        if self.drift:
+            d["drift"] = self.drift
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> Schema:
         return parse_schema(d)
+
+
+def list_values(values: tuple[str, ...] | list[str] | None) -> str:
+    """'retail, technology, ...' (at most 12 shown), or 'a text value' when none are known."""
+    if not values:
+        return "a text value"
+    shown = ", ".join(values[:12])
+    return shown + (", ..." if len(values) > 12 else "")
+
+
+def _feature_dict(f: Feature) -> dict:
+    d = asdict(f)
+    d["values"] = list(f.values)
+    return {k: v for k, v in d.items() if v is not None and v != []}
 
 
 def load_schema(path: str | Path) -> Schema:
@@ -119,21 +229,48 @@ def load_schema(path: str | Path) -> Schema:
 def _require(d: dict, key: str, kind: type | tuple, where: str) -> Any:
     if key not in d:
         raise SchemaError(f"{where}: missing required key '{key}'.")
+    return _typed(d, key, kind, where)
+
+
+def _typed(d: dict, key: str, kind: type | tuple, where: str, default: Any = None) -> Any:
+    """d[key] checked against ``kind`` (bool is never a number), or ``default`` when absent."""
+    if key not in d:
+        return default
     value = d[key]
-    if not isinstance(value, kind):
-        expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise SchemaError(f"{where}: key '{key}' should be a {expected}, got {value!r}.")
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    wrong_bool = isinstance(value, bool) and bool not in kinds
+    if wrong_bool or not isinstance(value, kinds):
+        expected = " or ".join(_TYPE_WORDS.get(k, k.__name__) for k in kinds)
+        raise SchemaError(f"{where}: '{key}' should be {expected}, got {value!r}.")
+    return value
+
+
+_TYPE_WORDS = {str: "a string", bool: "true or false", int: "a number", float: "a number", list: "a list", dict: "a table"}
+
+
+def _no_unknown(d: dict, allowed: set[str], where: str) -> None:
+    unknown = sorted(set(d) - allowed)
+    if unknown:
+        raise SchemaError(f"{where}: unknown key '{unknown[0]}'; expected one of {sorted(allowed)}.")
+
+
+def _one_of(value: Any, choices: tuple, key: str, where: str) -> Any:
+    if value not in choices:
+        raise SchemaError(f"{where}: '{key}' should be one of {list(choices)}, got {value!r}.")
     return value
 
 
 def parse_schema(raw: dict, source: str = "schema") -> Schema:
     """Build a Schema from parsed TOML (or a manifest's dict), checking every key."""
-    name = raw.get("name", "Dataset")
-    if not isinstance(name, str):
-        raise SchemaError(f"{source}: key 'name' should be a string, got {name!r}.")
+    _no_unknown(raw, TOP_KEYS, source)
+    name = _typed(raw, "name", str, source, "Dataset")
     id_col = raw.get("id")
     if id_col is not None and not isinstance(id_col, str):
         raise SchemaError(f"{source}: key 'id' should be a column name (string), got {id_col!r}.")
+    time_col = _typed(raw, "time", str, source)
+    na_values = _typed(raw, "na_values", list, source, [])
+    if not all(isinstance(v, str) for v in na_values):
+        raise SchemaError(f"{source}: 'na_values' should be a list of strings, got {na_values!r}.")
     raw_features = _require(raw, "features", list, source)
     if not raw_features:
         raise SchemaError(f"{source}: 'features' is empty; expected at least one [[features]] table.")
@@ -151,7 +288,18 @@ def parse_schema(raw: dict, source: str = "schema") -> Schema:
             raise SchemaError(f"{source}: '{col}' is both a segment column and a feature.")
     if target is not None and (target.column in names or target.column in segments):
         raise SchemaError(f"{source}: target column '{target.column}' is also a feature or segment.")
-    return Schema(name=name, features=tuple(features), id=id_col, target=target, segments=segments, segment_values=segment_values)
+    return Schema(
+        name=name,
+        features=tuple(features),
+        id=id_col,
+        target=target,
+        segments=segments,
+        segment_values=segment_values,
+        entity=_parse_entity(raw.get("entity"), source),
+        na_values=tuple(na_values),
+        time=time_col,
+        drift=_parse_drift(raw.get("drift"), names + list(segments), source),
+    )
 
 
 def _parse_feature(rf: Any, where: str, source: str) -> Feature:
@@ -159,41 +307,58 @@ def _parse_feature(rf: Any, where: str, source: str) -> Feature:
         raise SchemaError(f"{where} should be a table, got {rf!r}.")
     fname = _require(rf, "name", str, where)
     where = f"{source}: feature '{fname}'"
-    kind = rf.get("kind", "metric")
-    if kind not in KINDS:
-        raise SchemaError(f"{where}: 'kind' should be one of {list(KINDS)}, got {kind!r}.")
-    better = rf.get("better", "higher")
-    if better not in DIRECTIONS:
-        raise SchemaError(f"{where}: 'better' should be one of {list(DIRECTIONS)}, got {better!r}.")
-    bounds = {}
-    for key in ("min", "max"):
-        v = rf.get(key)
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
-            raise SchemaError(f"{where}: '{key}' should be a number, got {v!r}.")
-        bounds[key] = None if v is None else float(v)
+    _no_unknown(rf, FEATURE_KEYS, where)
+    kind = _one_of(rf.get("kind", "metric"), KINDS, "kind", where)
+    numeric = kind in NUMERIC_KINDS
+    for key, only in (("better", NUMERIC_KINDS), ("min", NUMERIC_KINDS), ("max", NUMERIC_KINDS), ("values", ("category",)), ("positive", ("binary",))):
+        if key in rf and kind not in only:
+            raise SchemaError(f"{where}: '{key}' applies to {' and '.join(only)} features only, not to kind {kind!r}.")
+    better = _one_of(rf.get("better", "higher" if numeric else "none"), DIRECTIONS, "better", where)
+    bounds = {key: _typed(rf, key, (int, float), where) for key in ("min", "max")}
+    bounds = {k: None if v is None else float(v) for k, v in bounds.items()}
     if bounds["min"] is not None and bounds["max"] is not None and bounds["min"] >= bounds["max"]:
         raise SchemaError(f"{where}: 'min' ({bounds['min']}) should be below 'max' ({bounds['max']}).")
-    for key in ("label", "action", "unit"):
-        if rf.get(key) is not None and not isinstance(rf[key], str):
-            raise SchemaError(f"{where}: '{key}' should be a string, got {rf[key]!r}.")
-    label = rf.get("label") or fname.replace("_", " ").capitalize()
-    return Feature(name=fname, label=label, kind=kind, better=better, action=rf.get("action"), unit=rf.get("unit"), **bounds)
+    text = {key: _typed(rf, key, str, where) for key in ("label", "action", "unit")}
+    values = _typed(rf, "values", list, where, [])
+    if len(set(map(str, values))) != len(values) or any(isinstance(v, dict | list) for v in values):
+        raise SchemaError(f"{where}: 'values' should be a list of distinct values, got {values!r}.")
+    positive = _typed(rf, "positive", (str, int, bool), where)
+    return Feature(
+        name=fname,
+        label=text["label"] or fname.replace("_", " ").capitalize(),
+        kind=kind,
+        better=better,
+        action=text["action"],
+        unit=text["unit"],
+        actionable=_typed(rf, "actionable", bool, where, kind != "category"),
+        required=_typed(rf, "required", bool, where, False),
+        values=tuple(str(v) for v in values),
+        positive=None if positive is None else str(positive),
+        **bounds,
+    )
 
 
 def _parse_target(rt: Any, source: str) -> Target:
+    where = f"{source}: [target]"
     if not isinstance(rt, dict):
         raise SchemaError(f"{source}: 'target' should be a table, got {rt!r}.")
-    column = _require(rt, "column", str, f"{source}: [target]")
+    _no_unknown(rt, TARGET_KEYS, where)
+    column = _require(rt, "column", str, where)
+    kind = _one_of(rt.get("kind", "binary"), TARGET_KINDS, "kind", where)
     desirable = rt.get("desirable", True)
     if not isinstance(desirable, bool):
-        raise SchemaError(f"{source}: [target] 'desirable' should be true or false, got {desirable!r}.")
-    label = rt.get("label", column.replace("_", " ").capitalize())
-    return Target(column=column, positive=rt.get("positive", 1), label=label, desirable=desirable)
+        raise SchemaError(f"{where} 'desirable' should be true or false, got {desirable!r}.")
+    if kind == "numeric" and "positive" in rt:
+        raise SchemaError(f"{where}: 'positive' applies to a binary target only, not to kind 'numeric'.")
+    label = _typed(rt, "label", str, where) or column.replace("_", " ").capitalize()
+    positive = _typed(rt, "positive", (str, int, float, bool), where, 1)
+    return Target(column=column, positive=positive, label=label, desirable=desirable, kind=kind)
 
 
 def _parse_segments(rs: Any, source: str) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
     if not isinstance(rs, dict):
         raise SchemaError(f"{source}: 'segments' should be a table with 'columns', got {rs!r}.")
+    _no_unknown(rs, SEGMENT_KEYS, f"{source}: [segments]")
     cols = _require(rs, "columns", list, f"{source}: [segments]")
     if not all(isinstance(c, str) for c in cols):
         raise SchemaError(f"{source}: [segments] 'columns' should be a list of column names, got {cols!r}.")
@@ -201,3 +366,42 @@ def _parse_segments(rs: Any, source: str) -> tuple[tuple[str, ...], dict[str, tu
     if not isinstance(declared, dict):
         raise SchemaError(f"{source}: [segments] 'values' should be a table of lists, got {declared!r}.")
     return tuple(cols), {k: tuple(str(x) for x in v) for k, v in declared.items()}
+
+
+def _parse_entity(re: Any, source: str) -> Entity:
+    if re is None:
+        return Entity()
+    where = f"{source}: 'entity'"
+    if not isinstance(re, dict):
+        raise SchemaError(f'{where} should be a table like {{ singular = "customer", plural = "customers" }}, got {re!r}.')
+    _no_unknown(re, ENTITY_KEYS, where)
+    singular = _require(re, "singular", str, where)
+    plural = _typed(re, "plural", str, where, singular + "s")
+    if not singular.strip() or not plural.strip():
+        raise SchemaError(f"{where}: 'singular' and 'plural' should be non-empty words.")
+    return Entity(singular=singular, plural=plural)
+
+
+def _parse_drift(rd: Any, columns: list[str], source: str) -> dict:
+    if rd is None:
+        return {}
+    from engine.monitoring.drift import available_tests  # the registered drift tests
+
+    names = {test.name for test in available_tests()}
+
+    where = f"{source}: [drift]"
+    if not isinstance(rd, dict):
+        raise SchemaError(f"{where} should be a table with 'tests' and/or 'thresholds', got {rd!r}.")
+    _no_unknown(rd, DRIFT_KEYS, where)
+    tests = _typed(rd, "tests", dict, where, {})
+    thresholds = _typed(rd, "thresholds", dict, where, {})
+    for col in (*tests, *thresholds):
+        if col not in columns:
+            raise SchemaError(f"{where}: '{col}' is not a feature or segment column; expected one of {columns}.")
+    for col, test in tests.items():
+        if test not in names:
+            raise SchemaError(f"{where} tests.{col}: should be one of {sorted(names)}, got {test!r}.")
+    for col, value in thresholds.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise SchemaError(f"{where} thresholds.{col}: should be a positive number, got {value!r}.")
+    return {"tests": dict(tests), "thresholds": {k: float(v) for k, v in thresholds.items()}}

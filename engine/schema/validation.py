@@ -1,5 +1,11 @@
 """Validation against a schema: one profile (``validate_profile``) and a whole table
-(``check_frame``). Every surface (CLI, HTTP, pages, scoring) goes through these two."""
+(``check_frame``). Every surface (CLI, HTTP, pages, scoring) goes through these two.
+
+Both produce the same clean values: scores and metrics as floats, binary features as 1.0/0.0,
+segment columns and categories as text, and a missing value as NaN (features) or None (text).
+A value is missing when it is absent, null, NaN, or one of the schema's missing markers
+(blank, "NA", "?", ... plus the schema's ``na_values``).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import DataError, ProfileError
-from engine.schema.model import Schema
+from engine.schema.model import Feature, Schema, list_values
 
 MAX_BAD_EXAMPLES = 3
 
@@ -28,66 +34,81 @@ def _as_number(value: Any) -> float | None:
     return None
 
 
-def validate_profile(schema: Schema, profile: dict, *, partial: bool = False) -> dict:
-    """Check one profile; returns a clean copy (floats, strings) or raises ProfileError.
+def _is_missing(value: Any, markers: set[str]) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip() in markers
 
-    Every problem is collected before raising, so the user fixes them all at once. With
-    ``partial=True`` missing features are allowed and become NaN (the models impute them).
+
+def validate_profile(schema: Schema, profile: dict) -> dict:
+    """Check one profile; returns a clean copy or raises ProfileError.
+
+    Any feature or segment value may be missing (it becomes NaN or None) unless the feature is
+    ``required``. Every problem is collected before raising, so the user fixes them all at once.
     """
     if not isinstance(profile, dict):
         raise ProfileError([{"field": "profile", "problem": f"expected a JSON object, got {type(profile).__name__}"}])
+    markers = set(schema.missing_markers)
     problems: list[dict] = []
     clean: dict[str, Any] = {}
     for col in schema.segments:
         value = profile.get(col)
         allowed = schema.segment_values.get(col)
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            problems.append({"field": col, "problem": "missing; expected one of " + _list(allowed)})
-            continue
-        value = str(value)
-        if allowed and value not in allowed:
-            problems.append({"field": col, "problem": f"unknown value {value!r}; expected one of {_list(allowed)}"})
-            continue
-        clean[col] = value
+        if _is_missing(value, markers):
+            clean[col] = None
+        elif allowed and _text(value) not in allowed:
+            problems.append({"field": col, "problem": f"unknown value {_text(value)!r}; expected one of {list_values(allowed)}"})
+        else:
+            clean[col] = _text(value)
     for f in schema.features:
-        if f.name not in profile or profile[f.name] is None:
-            if partial:
-                clean[f.name] = math.nan
-            else:
-                problems.append({"field": f.name, "problem": "missing; expected " + f.expected})
+        raw = profile.get(f.name)
+        if _is_missing(raw, markers):
+            if f.required:
+                problems.append({"field": f.name, "problem": "missing; it is required, expected " + f.expected})
+            clean[f.name] = None if f.kind == "category" else math.nan
             continue
-        raw = profile[f.name]
-        number = _as_number(raw)
-        if number is None:
-            problems.append({"field": f.name, "problem": f"not a number: {raw!r}; expected " + f.expected})
-            continue
-        if math.isnan(number) or math.isinf(number):
-            if partial and math.isnan(number):
-                clean[f.name] = math.nan
-                continue
-            problems.append({"field": f.name, "problem": f"{raw!r} is not a finite number; expected " + f.expected})
-            continue
-        if (f.min is not None and number < f.min) or (f.max is not None and number > f.max):
-            problems.append({"field": f.name, "problem": f"{number:g} is outside the bounds; expected " + f.expected})
-            continue
-        clean[f.name] = number
+        value, problem = _clean_value(f, raw)
+        if problem:
+            problems.append({"field": f.name, "problem": problem})
+        else:
+            clean[f.name] = value
     if schema.id and profile.get(schema.id) is not None:
-        clean[schema.id] = profile[schema.id]
+        clean[schema.id] = str(profile[schema.id])
     if problems:
         raise ProfileError(problems)
     return clean
 
 
-def _list(values: tuple[str, ...] | None) -> str:
-    if not values:
-        return "a text value"
-    shown = ", ".join(values[:12])
-    return shown + (", ..." if len(values) > 12 else "")
+def _clean_value(f: Feature, raw: Any) -> tuple[Any, str | None]:
+    """One present value -> (clean value, None) or (None, the problem in words)."""
+    if f.kind == "category":
+        text = _text(raw)
+        if f.values and text not in f.values:
+            return None, f"unknown value {text!r}; expected {f.expected}"
+        return text, None
+    if f.kind == "binary":
+        flag = f.as_binary(raw)
+        return (flag, None) if flag is not None else (None, f"not yes or no: {raw!r}; expected {f.expected}")
+    number = _as_number(raw)
+    if number is None:
+        return None, f"not a number: {raw!r}; expected " + f.expected
+    if math.isnan(number) or math.isinf(number):
+        return None, f"{raw!r} is not a finite number; expected " + f.expected
+    if (f.min is not None and number < f.min) or (f.max is not None and number > f.max):
+        return None, f"{number:g} is outside the bounds; expected " + f.expected
+    return number, None
+
+
+def missing_features(schema: Schema, clean: dict) -> list[str]:
+    """Names of the features a clean profile leaves missing, in schema order."""
+    return [f.name for f in schema.features if _is_missing(clean.get(f.name), set())]
 
 
 def check_frame(df: pd.DataFrame, schema: Schema, *, require_target: bool = False, source: str = "data") -> pd.DataFrame:
-    """Check columns and types; returns a copy with numeric features, string segments and a 0/1
-    target column (when present). Raises DataError naming the column and what was expected."""
+    """Check columns and types; returns a clean copy (see the module docstring) with the target
+    as 0/1 (binary) or a float (numeric). Raises DataError naming the column and what was expected."""
     needed = list(schema.segments) + schema.feature_names
     if require_target and schema.target is not None:
         needed.append(schema.target.column)
@@ -96,25 +117,60 @@ def check_frame(df: pd.DataFrame, schema: Schema, *, require_target: bool = Fals
         raise DataError(f"{source}: missing column(s) {missing}; the schema expects {needed}.")
     if len(df) == 0:
         raise DataError(f"{source}: the table has no rows.")
+    markers = schema.missing_markers
     out = pd.DataFrame(index=df.index)
     if schema.id and schema.id in df.columns:
-        out[schema.id] = df[schema.id]
-    for col in schema.segments:
-        values = df[col].astype(object)
-        if values.isna().any():
-            raise DataError(f"{source}: column '{col}' has {int(values.isna().sum())} empty value(s); segment columns need a value on every row.")
-        out[col] = values.astype(str)
-    for name in schema.feature_names:
-        numeric = pd.to_numeric(df[name], errors="coerce")
-        bad = numeric.isna() & df[name].notna()
-        if bad.any():
-            examples = df.loc[bad, name].astype(str).head(MAX_BAD_EXAMPLES).tolist()
-            raise DataError(f"{source}: column '{name}' should hold numbers; found {int(bad.sum())} non-numeric value(s) such as {examples}.")
-        numeric = numeric.astype(float).replace([np.inf, -np.inf], np.nan)
-        out[name] = numeric
+        out[schema.id] = df[schema.id].astype(object).where(df[schema.id].notna()).map(_text)
+    if schema.time and schema.time in df.columns:
+        out[schema.time] = df[schema.time]
+    for col in list(schema.segments) + schema.category_names:
+        out[col] = _blank_to_na(df[col], markers).map(_text)
+    for f in schema.numeric_features:
+        values = _blank_to_na(df[f.name], markers)
+        out[f.name] = _binary_column(values, f, source) if f.kind == "binary" else _numeric_column(values, f.name, source)
     if schema.target is not None and schema.target.column in df.columns:
-        out[schema.target.column] = target_labels(df[schema.target.column], schema, source)
+        values = _blank_to_na(df[schema.target.column], markers)
+        if schema.target.kind == "numeric":
+            out[schema.target.column] = _numeric_column(values, schema.target.column, source)
+        else:
+            out[schema.target.column] = target_labels(values, schema, source)
     return out
+
+
+def _text(value: Any) -> str | None:
+    """Text of a value (floats that are whole numbers lose their '.0': 3.0 -> '3')."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _blank_to_na(values: pd.Series, markers: list[str]) -> pd.Series:
+    """Missing markers (blank, 'NA', the schema's na_values, ...) become NaN."""
+    if values.dtype != object and not pd.api.types.is_string_dtype(values):
+        return values
+    stripped = values.astype(object).map(lambda v: v.strip() if isinstance(v, str) else v)
+    return values.astype(object).where(~stripped.isin(markers))
+
+
+def _numeric_column(values: pd.Series, name: str, source: str) -> pd.Series:
+    numeric = pd.to_numeric(values, errors="coerce")
+    bad = numeric.isna() & values.notna()
+    if bad.any():
+        examples = values[bad].astype(str).head(MAX_BAD_EXAMPLES).tolist()
+        raise DataError(f"{source}: column '{name}' should hold numbers; found {int(bad.sum())} non-numeric value(s) such as {examples}.")
+    return numeric.astype(float).replace([np.inf, -np.inf], np.nan)
+
+
+def _binary_column(values: pd.Series, f: Feature, source: str) -> pd.Series:
+    known = values.notna()
+    flags = values[known].map(f.as_binary)
+    bad = flags.isna()
+    if bad.any():
+        examples = values[known][bad].astype(str).head(MAX_BAD_EXAMPLES).tolist()
+        raise DataError(f"{source}: column '{f.name}' should hold {f.expected}; found {int(bad.sum())} other value(s) such as {examples}.")
+    return flags.astype(float).reindex(values.index)
 
 
 def target_labels(values: pd.Series, schema: Schema, source: str = "data") -> pd.Series:
@@ -123,6 +179,8 @@ def target_labels(values: pd.Series, schema: Schema, source: str = "data") -> pd
     known = values.notna()
     as_text = values.astype(str).str.strip()
     labels = (as_text == str(positive)) | (values == positive)
+    if isinstance(positive, int | float) and not isinstance(positive, bool):  # 1 matches '1.0'
+        labels |= pd.to_numeric(values, errors="coerce") == positive
     if known.any() and not labels[known].any():
         raise DataError(f"{source}: target column '{schema.target.column}' never equals the positive value {positive!r}; expected a binary outcome.")
     return labels.astype(float).where(known)

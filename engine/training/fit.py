@@ -8,6 +8,7 @@ writes it to disk and ``engine.api.train`` wires the two together.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,9 +19,10 @@ from sklearn.decomposition import PCA
 from engine.analysis.analyzer import Analyzer
 from engine.analysis.anomalies import GapModel, MultivariateScorer
 from engine.analysis.explanations import global_importance
+from engine.analysis.features import FeatureSpace
 from engine.analysis.neighbours import NeighbourIndex
 from engine.analysis.outcome import DEFAULTS, OutcomeClassifier
-from engine.analysis.peers import PeerGroups, PeerStats
+from engine.analysis.peers import FrequencyStats, PeerGroups, PeerStats
 from engine.analysis.scaling import FeatureScaler
 from engine.analysis.segments import SegmentModel
 from engine.errors import DataError
@@ -29,6 +31,7 @@ from engine.training import evaluation
 
 Progress = Callable[[str, float], None]
 APP_SAMPLE = 5_000
+RARE_MIN_PEERS = 100  # a 1% share needs about a hundred peers to mean anything
 
 
 @dataclass
@@ -57,52 +60,69 @@ def fit_version(
     """Fit every model on a table already checked by ``engine.schema.tables.check_frame``."""
     started = time.monotonic()
     report = progress or (lambda stage, fraction: None)
-    names = schema.feature_names
-    segment_values = {c: tuple(sorted(df[c].unique())) for c in schema.segments}
-    schema = schema.with_segment_values(segment_values)
-    X = df[names].to_numpy(dtype=float)
+    schema = schema.with_learned_values(_known_values(df, schema))
+    space = FeatureSpace(schema)
+    X = space.numeric_table(df)
+    C = space.discrete_table(df)
 
     report("prepare", 0.02)
-    scaler = FeatureScaler().fit(X)
+    scaler = FeatureScaler().fit(X, binary=space.binary)
     Z = scaler.transform(X)
-    # Personas are maturity profiles: cluster on the assessment scores when there are any.
-    cluster_index = [i for i, f in enumerate(schema.features) if f.kind == "score"] or list(range(len(names)))
-    labels = [schema.features[i].label.lower().replace(" maturity", "") for i in cluster_index]
+    cluster_index = _cluster_features(space)
+    labels = [space.numeric[i].label.lower().replace(" maturity", "") for i in cluster_index]
+    directed = all(space.numeric[i].sign > 0 for i in cluster_index)
 
     report("segments", 0.05)
-    segments = SegmentModel(k=k, seed=seed).fit(Z[:, cluster_index], labels)
+    segments = SegmentModel(k=k, seed=seed).fit(Z[:, cluster_index], labels, directed=directed, plural=schema.entity.plural)
     report("peer statistics", 0.3)
     groups = PeerGroups().fit(df, schema.segments)
     codes = groups.codes(df)
     stats = PeerStats(min_peers=min_peers).fit(X, codes, groups.n_groups)
+    frequencies = FrequencyStats(min_peers=max(min_peers, RARE_MIN_PEERS)).fit(C, space.widths, codes, groups.n_groups)
     report("anomaly models", 0.4)
-    score_index = [i for i, f in enumerate(schema.features) if f.kind == "score"]
+    score_index = [i for i, f in enumerate(space.numeric) if f.kind == "score"]
     gaps = GapModel().fit(X, score_index)
     multivariate = MultivariateScorer(seed=seed).fit(Z)
 
     y = _outcomes(df, schema)
-    good = _desirable(df, schema, X, y)
-    ids = df[schema.id].to_numpy() if schema.id and schema.id in df.columns else df.index.to_numpy()
+    good = _desirable(df, schema, X, y, space)
+    ids = df[schema.id].astype(str).to_numpy() if schema.id and schema.id in df.columns else df.index.astype(str).to_numpy()
     report("neighbours", 0.45)
-    neighbours = NeighbourIndex(seed=seed).fit(Z, X, ids, good, y)
+    neighbours = NeighbourIndex(seed=seed).fit(space.neighbour_space(Z, C), X, ids, good, y)
 
     outcome, metrics, explanations, params = None, {}, {}, {"seed": seed, "k": k, "min_peers": min_peers}
     if y is not None:
         outcome, metrics, explanations, model_params = _fit_outcome(df, schema, y, seed, search, search_budget_s, report)
         params["outcome"] = model_params
 
-    analyzer = Analyzer(schema=schema, scaler=scaler, cluster_index=cluster_index, segments=segments, groups=groups, stats=stats, gaps=gaps, multivariate=multivariate, neighbours=neighbours, outcome=outcome)
+    analyzer = Analyzer(schema=schema, scaler=scaler, cluster_index=cluster_index, segments=segments, groups=groups, stats=stats, frequencies=frequencies, gaps=gaps, multivariate=multivariate, neighbours=neighbours, outcome=outcome)
     metrics["segments"] = {"k": len(segments.names_), "silhouettes": {str(k_): v for k_, v in segments.silhouettes_.items()}}
 
     report("insights", 0.93)
     sample_rows = np.sort(np.random.default_rng(seed).choice(len(df), min(APP_SAMPLE, len(df)), replace=False))
     sample = df.iloc[sample_rows].reset_index(drop=True)
-    insights = _insights(analyzer, sample, Z[sample_rows][:, cluster_index], y[sample_rows] if y is not None else None)
+    insights = _insights(analyzer, sample, Z[sample_rows][:, cluster_index], X[sample_rows], y[sample_rows] if y is not None else None)
 
     report("drift reference", 0.97)
     reference = _reference(df, schema, analyzer, seed)
     report("done", 1.0)
     return FittedVersion(analyzer, params, metrics, explanations, insights, sample, reference, time.monotonic() - started)
+
+
+def _known_values(df: pd.DataFrame, schema: Schema) -> dict[str, tuple[str, ...]]:
+    """The values seen in the training table of every segment column and category feature."""
+    columns = list(schema.segments) + schema.category_names
+    return {c: tuple(sorted(df[c].dropna().astype(str).unique())) for c in columns}
+
+
+def _cluster_features(space: FeatureSpace) -> list[int]:
+    """Personas are maturity profiles: cluster on the assessment scores when there are any, else
+    on the business metrics, else on every numeric feature."""
+    for kinds in (("score",), ("metric",), ("score", "metric", "binary")):
+        index = [i for i, f in enumerate(space.numeric) if f.kind in kinds]
+        if index:
+            return index
+    raise DataError("the schema has no score, metric or binary feature; segments need at least one numeric feature.")
 
 
 def _outcomes(df: pd.DataFrame, schema: Schema) -> np.ndarray | None:
@@ -120,14 +140,14 @@ def _outcomes(df: pd.DataFrame, schema: Schema) -> np.ndarray | None:
     return y
 
 
-def _desirable(df: pd.DataFrame, schema: Schema, X: np.ndarray, y: np.ndarray | None) -> np.ndarray:
-    """Which companies count as successes for recommendations: the desirable target class or,
+def _desirable(df: pd.DataFrame, schema: Schema, X: np.ndarray, y: np.ndarray | None, space: FeatureSpace) -> np.ndarray:
+    """Which entities count as successes for recommendations: the desirable target class or,
     without a target, the better half on a performance index (mean direction-aware rank of
-    the business metrics)."""
+    the features with a direction)."""
     if y is not None:
         positive = y == 1
         return positive if schema.target.desirable else (~positive & ~np.isnan(y))
-    signs = np.array([f.sign for f in schema.features])
+    signs = np.array([f.sign for f in space.numeric])
     use = signs != 0
     if not use.any():
         return np.zeros(len(df), dtype=bool)
@@ -142,7 +162,8 @@ def _fit_outcome(df, schema, y, seed, search, budget_s, report):
     held = evaluation.holdout_mask(frame, schema.id, seed)
     if len(np.unique(y[held])) < 2 or len(np.unique(y[~held])) < 2:
         held = np.random.default_rng(seed).random(len(frame)) < evaluation.HOLDOUT_SHARE
-    base = OutcomeClassifier(features=tuple(schema.feature_names), segments=tuple(schema.segments), seed=seed, **DEFAULTS)
+    categorical = tuple(schema.segments) + tuple(schema.category_names)
+    base = OutcomeClassifier(features=tuple(schema.numeric_names), categorical=categorical, seed=seed, **DEFAULTS)
     searched = None
     if search:
         report("hyperparameter search", 0.5)
@@ -187,8 +208,9 @@ def _holdout_ids(frame: pd.DataFrame, schema: Schema) -> list | None:
     return [v.item() if hasattr(v, "item") else v for v in frame[schema.id].to_numpy()]
 
 
-def _insights(analyzer: Analyzer, sample: pd.DataFrame, Zc: np.ndarray, y: np.ndarray | None) -> dict:
-    """Per-segment summary and a PCA projection of a sample, for the Segments page."""
+def _insights(analyzer: Analyzer, sample: pd.DataFrame, Zc: np.ndarray, X: np.ndarray, y: np.ndarray | None) -> dict:
+    """Per-segment summary (sizes, outcome rate, the median of every numeric feature among the
+    segment's members) and a PCA projection of a sample, for the Segments page."""
     seg, _ = analyzer.segments.predict(Zc)
     coords = PCA(n_components=2, random_state=0).fit_transform(Zc) if Zc.shape[1] >= 2 else np.column_stack([Zc[:, 0], np.zeros(len(Zc))])
     segments = []
@@ -201,7 +223,7 @@ def _insights(analyzer: Analyzer, sample: pd.DataFrame, Zc: np.ndarray, y: np.nd
                 "description": analyzer.segments.descriptions_[s],
                 "size": int(analyzer.segments.sizes_[s]),
                 "outcome_rate": float(np.nanmean(y[mask])) if y is not None and mask.any() else None,
-                "centroid": dict(zip(analyzer.schema.feature_names, analyzer.scaler.inverse_transform(analyzer._full_centroid(s)).tolist(), strict=True)),
+                "centroid": _medians(analyzer.space.numeric_names, X[mask]),
             }
         )
     return {
@@ -210,12 +232,23 @@ def _insights(analyzer: Analyzer, sample: pd.DataFrame, Zc: np.ndarray, y: np.nd
     }
 
 
+def _medians(names: list[str], X: np.ndarray) -> dict:
+    if not len(X):
+        return {n: None for n in names}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column has no median
+        medians = np.nanmedian(X, axis=0)
+    return {n: (None if np.isnan(v) else float(v)) for n, v in zip(names, medians, strict=True)}
+
+
 def _reference(df: pd.DataFrame, schema: Schema, analyzer: Analyzer, seed: int) -> dict:
     """Compact drift reference: summaries and a sample of the training data and probabilities."""
     from engine.monitoring.drift import ReferenceProfile
 
-    frame = df[schema.feature_names + list(schema.segments)].copy()
+    categorical = list(schema.segments) + schema.category_names + [f.name for f in schema.features if f.kind == "binary"]
+    numeric = [f.name for f in schema.features if f.numeric]
+    frame = df[numeric + categorical].copy()
     if analyzer.outcome is not None:
         frame["probability"] = analyzer.outcome.proba_design(analyzer.outcome.design(df))
-    numeric = schema.feature_names + (["probability"] if analyzer.outcome is not None else [])
-    return ReferenceProfile.from_frame(frame, numeric=numeric, categorical=list(schema.segments), seed=seed).to_dict()
+        numeric.append("probability")
+    return ReferenceProfile.from_frame(frame, numeric=numeric, categorical=categorical, seed=seed).to_dict()

@@ -27,7 +27,7 @@ def test_waterfall_ends_at_the_margin():
 def test_report_is_self_contained_html(ws):
     model = ws.model()
     row = ws.table("sample").iloc[0].to_dict()
-    analysis = model.analyze(row, partial=True).to_dict()
+    analysis = model.analyze(row).to_dict()
     html = report.render_html(analysis, {f["name"]: f for f in model.schema.to_dict()["features"]})
     assert html.startswith("<!doctype html>")
     assert analysis["segment"]["name"].split(":")[0] in html
@@ -37,7 +37,7 @@ def test_report_is_self_contained_html(ws):
 def test_report_sections_come_from_the_page_components(ws):
     from app.components import actions, percentiles, prediction, similar
 
-    analysis = ws.analyze(ws.table("sample").query("company_id == 3").iloc[0].to_dict()).to_dict()
+    analysis = ws.analyze(ws.table("sample").query("company_id == '3'").iloc[0].to_dict()).to_dict()
     features = {f["name"]: f for f in ws.details()["manifest"]["schema"]["features"]}
     html = report.render_html(analysis, features)
     assert prediction.prediction_data(analysis, features)["probability_text"] in html

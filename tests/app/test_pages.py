@@ -27,7 +27,7 @@ def analyze_company(at, company_id=3):
 def test_analyze_company_shows_segment_prediction_percentiles(app, ws):
     at = analyze_company(app)
     assert not at.exception
-    expected = ws.analyze(ws.table("sample").query("company_id == 3").iloc[0].to_dict()).to_dict()
+    expected = ws.analyze(ws.table("sample").query("company_id == '3'").iloc[0].to_dict()).to_dict()
     page = texts(at)
     assert expected["segment"]["name"] in page
     assert "High growth next year" in page

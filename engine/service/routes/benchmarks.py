@@ -31,7 +31,7 @@ async def compare(request: Request) -> Response:
         msg = f"give at least one feature value; expected some of {expected}"
         raise Problems([{"loc": ["body", "values"], "msg": msg, "type": "value_error"}])
     try:
-        result = served.model.analyze({**peer_group, **values}, partial=True)
+        result = served.model.analyze({**peer_group, **values})
     except ProfileError as exc:
         raise profile_problems(
             exc, lambda f: ["body", "values" if f in values else "peer_group", f]

@@ -77,7 +77,7 @@ def _add_monitoring_commands(sub, common: argparse.ArgumentParser) -> None:
     sub.add_parser("monitor", parents=[common], help="monitoring summary: volume, drift, performance, alerts")
 
     s = sub.add_parser("feedback", parents=[common], help="record actual outcomes from a table")
-    s.add_argument("--data", required=True, help="CSV/Parquet with outcome and prediction_id or company_id")
+    s.add_argument("--data", required=True, help="CSV/Parquet: the target column (or outcome 0/1) and prediction_id or the schema's id column")
 
     s = sub.add_parser("replay", parents=[common], help="replay a table through analyze to build monitoring history")
     s.add_argument("--data", default=None, help="table to replay (default: HOME/demo/current.csv)")
@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.command == "monitor":
         _print(ws.monitoring.summary())
     elif args.command == "feedback":
-        _print({"recorded": ws.monitoring.record_feedback(args.data)})
+        _print(ws.monitoring.record_feedback(args.data))
     elif args.command == "replay":
         from engine.demo.replay import replay
 

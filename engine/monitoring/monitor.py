@@ -17,6 +17,7 @@ from engine.monitoring.drift import ReferenceProfile, drift_report, series_drift
 from engine.monitoring.performance import estimated_performance, realised_performance
 from engine.monitoring.routing import compare_models
 from engine.schema import Schema, read_table
+from engine.schema.model import FALSE_WORDS, TRUE_WORDS
 
 
 def served(log: pd.DataFrame) -> pd.DataFrame:
@@ -94,15 +95,28 @@ class Monitor:
         return compare_models(labelled)
 
     # ----- feedback and alerts ------------------------------------------------------------
-    def record_feedback(self, rows) -> int:
-        """Record actual outcomes: rows of prediction_id or company_id, outcome (0/1), optional ts."""
+    def record_feedback(self, rows) -> dict:
+        """Record actual outcomes -> {"recorded", "matched", "unmatched"}.
+
+        Each row (a table, a file or a list of dicts) names a ``prediction_id`` or the entity's
+        id (the served schema's id column, or ``company_id``), the outcome (the target column's
+        own values, or ``outcome`` 0/1) and optionally ``ts``. A row is matched when it labels a
+        logged prediction: its prediction id, or a prediction of its entity at or before ``ts``.
+        """
         if isinstance(rows, str) or hasattr(rows, "__fspath__"):
             rows = read_table(rows)
+        schema = self.ws.champion().schema
         if isinstance(rows, pd.DataFrame):
-            if "outcome" not in rows.columns or not ({"prediction_id", "company_id"} & set(rows.columns)):
-                raise DataError(f"feedback: expected columns 'outcome' and 'prediction_id' or 'company_id', got {list(rows.columns)}.")
-            rows = rows.to_dict("records")
-        return self.ws.store.add_feedback([_feedback_row(i, r) for i, r in enumerate(rows)])
+            rows = rows.astype(object).where(rows.notna(), None).to_dict("records")
+        clean = [_feedback_row(i, r, schema) for i, r in enumerate(rows)]
+        recorded = self.ws.store.add_feedback(clean)
+        first = self.ws.store.first_predictions(r["company_id"] for r in clean if r["prediction_id"] is None)
+        now = pd.Timestamp.now(tz="UTC")
+        matched = sum(
+            r["prediction_id"] is not None or (r["company_id"] in first and first[r["company_id"]] <= _when(r["ts"], now))
+            for r in clean
+        )
+        return {"recorded": recorded, "matched": matched, "unmatched": recorded - matched}
 
     def alerts(self, *, open_only: bool = False) -> list[dict]:
         return self.ws.store.alerts(open_only=open_only)
@@ -151,16 +165,42 @@ class Monitor:
         }
 
 
-def _feedback_row(i: int, r: dict) -> dict:
-    outcome = r.get("outcome")
-    if outcome not in (0, 1, 0.0, 1.0, True, False, "0", "1"):
-        raise DataError(f"feedback row {i}: 'outcome' should be 0 or 1, got {outcome!r}.")
-    pid, cid = r.get("prediction_id"), r.get("company_id")
+def _feedback_row(i: int, r: dict, schema: Schema) -> dict:
+    """One feedback row in the store's shape; DataError naming the row and what was expected."""
+    target = schema.target.column if schema.target else None
+    id_col = schema.id if schema.id and schema.id in r else "company_id"
+    names = [n for n in ("prediction_id", schema.id, "company_id") if n]
+    if "outcome" not in r and target not in r:
+        raise DataError(f"feedback row {i}: expected an outcome column ('{target or 'outcome'}' or 'outcome'), got {sorted(r)}.")
+    outcome = _outcome(r["outcome"] if "outcome" in r else r[target], schema)
+    if outcome is None:
+        positive = schema.target.positive if schema.target else 1
+        raise DataError(f"feedback row {i}: outcome {r.get('outcome', r.get(target))!r} is not understood; expected {positive!r}, 1/0 or yes/no.")
+    pid, cid = r.get("prediction_id"), r.get(id_col)
     pid = None if pid is None or (isinstance(pid, float) and np.isnan(pid)) else int(pid)
     cid = None if cid is None or (isinstance(cid, float) and np.isnan(cid)) else str(cid)
     if pid is None and cid is None:
-        raise DataError(f"feedback row {i}: needs a 'prediction_id' or a 'company_id'.")
-    return {"prediction_id": pid, "company_id": cid, "outcome": int(float(outcome)), "ts": r.get("ts")}
+        raise DataError(f"feedback row {i}: needs one of {names}.")
+    return {"prediction_id": pid, "company_id": cid, "outcome": outcome, "ts": r.get("ts")}
+
+
+def _outcome(value, schema: Schema) -> int | None:
+    """1 for the target's positive value, else 1/0 for yes/no-like values; None if unknown."""
+    if schema.target is not None and str(value).strip() == str(schema.target.positive):
+        return 1
+    if isinstance(value, bool) or value in (0, 1):
+        return int(value)
+    text = str(value).strip().lower()
+    if text in TRUE_WORDS:
+        return 1
+    return 0 if text in FALSE_WORDS else None
+
+
+def _when(ts, default: pd.Timestamp) -> pd.Timestamp:
+    if ts is None:
+        return default
+    stamp = pd.Timestamp(ts)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:

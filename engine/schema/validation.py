@@ -76,6 +76,8 @@ def validate_profile(schema: Schema, profile: dict) -> dict:
             clean[f.name] = value
     if schema.id and profile.get(schema.id) is not None:
         clean[schema.id] = str(profile[schema.id])
+    if not problems and len(missing_features(schema, clean)) == len(schema.features):
+        problems.append({"field": "profile", "problem": "no feature value given; expected at least one of " + ", ".join(schema.feature_names[:12])})
     if problems:
         raise ProfileError(problems)
     return clean
@@ -128,6 +130,10 @@ def check_frame(df: pd.DataFrame, schema: Schema, *, require_target: bool = Fals
     for f in schema.numeric_features:
         values = _blank_to_na(df[f.name], markers)
         out[f.name] = _binary_column(values, f, source) if f.kind == "binary" else _numeric_column(values, f.name, source)
+    empty = out[schema.feature_names].isna().all(axis=1).to_numpy()
+    if empty.any():
+        rows = np.flatnonzero(empty)[:MAX_BAD_EXAMPLES].tolist()
+        raise DataError(f"{source}: {int(empty.sum())} row(s) have no feature value (rows {rows}, counting from 0); expected at least one of {schema.feature_names[:12]}.")
     if schema.target is not None and schema.target.column in df.columns:
         values = _blank_to_na(df[schema.target.column], markers)
         if schema.target.kind == "numeric":

@@ -29,13 +29,20 @@ _STRICT_CLOSED = ConfigDict(
 
 # ----- field types of one schema ------------------------------------------------------------
 def feature_type(f: Feature, optional: bool, nullable: bool = True) -> tuple:
-    """(type, Field) of one feature: a finite number within the feature's bounds."""
+    """(type, Field) of one feature: a finite number within the feature's bounds, yes/no for a
+    binary feature (true/false, 1/0 or words such as "Yes"), one of the values of a category."""
     text = f.label + (f" ({f.unit})" if f.unit else "") + f"; {f.kind}"
     text += {"higher": ", higher is better.", "lower": ", lower is better.", "none": "."}[f.better]
     if optional:
         text += " Optional: null or absent means unknown."
-    number = Annotated[float, Field(ge=f.min, le=f.max, allow_inf_nan=False)]
-    kind = number | None if optional and nullable else number
+    if f.kind == "binary":
+        text += " Expected " + f.expected + "."
+        value = bool | Literal[0, 1] | Annotated[str, Field(min_length=1, max_length=ID_MAX_LENGTH)]
+    elif f.kind == "category":
+        value = Literal[tuple(f.values)] if f.values else Annotated[str, Field(min_length=1, max_length=ID_MAX_LENGTH)]
+    else:
+        value = Annotated[float, Field(ge=f.min, le=f.max, allow_inf_nan=False)]
+    kind = value | None if optional and nullable else value
     field = Field(None if optional else ..., alias=f.name, title=f.label, description=text)
     return kind, field
 
@@ -50,9 +57,7 @@ def segment_type(schema: Schema, column: str, optional: bool) -> tuple:
     )
     text = f"Peer-group key '{column}'" + (f"; one of {len(values)} values." if values else ".")
     if optional:
-        return kind | None, Field(
-            None, alias=column, description=text + " Null or absent: unchanged."
-        )
+        return kind | None, Field(None, alias=column, description=text + " Null or absent: unknown (broader peers).")
     return kind, Field(..., alias=column, description=text)
 
 
@@ -83,7 +88,7 @@ def profile_model(
     for i, column in enumerate(schema.segments if segments != "none" else ()):
         fields[f"s{i}"] = segment_type(schema, column, segments == "optional")
     for i, f in enumerate(schema.features):
-        fields[f"f{i}"] = feature_type(f, features_optional, nullable)
+        fields[f"f{i}"] = feature_type(f, features_optional and not f.required, nullable)
     if with_id and schema.id:
         fields["row_id"] = _id_field(schema)
     return create_model(name, __config__=config or _STRICT, __doc__=doc, **fields)
@@ -121,15 +126,13 @@ class Contracts:
 
 
 def _profile_models(schema: Schema) -> tuple[type[BaseModel], ...]:
-    """-> (Profile, PartialProfile, ProfileChanges, FeatureValues)."""
+    """-> (Profile, ProfileChanges, FeatureValues). Any feature not marked required and any
+    segment value may be null or absent: the analysis works without it and lists it."""
+    noun = schema.entity.singular
     return (
         profile_model(
-            "Profile", schema, features_optional=False, segments="required", with_id=True,
-            doc="One company: every segment column and every feature.",
-        ),
-        profile_model(
-            "PartialProfile", schema, features_optional=True, segments="required", with_id=True,
-            doc="One company; unknown features may be null or absent.",
+            "Profile", schema, features_optional=True, segments="optional", with_id=True,
+            doc=f"One {noun}: segment columns and features; unknown ones may be null or absent.",
         ),
         profile_model(
             "ProfileChanges", schema, features_optional=True, segments="optional", with_id=False,
@@ -144,7 +147,7 @@ def _profile_models(schema: Schema) -> tuple[type[BaseModel], ...]:
 
 def build_contracts(schema: Schema) -> Contracts:
     """Request models (pydantic) for a dataset schema: bounds, enums and labels included."""
-    profile, partial, changes, values = _profile_models(schema)
+    profile, changes, values = _profile_models(schema)
     peers = create_model(
         "PeerGroup",
         __config__=ConfigDict(strict=True, extra="forbid", populate_by_name=True),
@@ -154,7 +157,7 @@ def build_contracts(schema: Schema) -> Contracts:
     what_if = create_model(
         "WhatIfRequest",
         __config__=_STRICT,
-        profile=(partial, Field(..., description="The company as it is.")),
+        profile=(profile, Field(..., description=f"The {schema.entity.singular} as it is.")),
         changes=(changes, Field(default_factory=changes, description="The fields to change.")),
     )
     peer_default = ... if schema.segments else peers()
@@ -164,8 +167,8 @@ def build_contracts(schema: Schema) -> Contracts:
         values=(values, Field(..., description="Feature values to rank against the peer group.")),
         peer_group=(peers, Field(peer_default, description="Segment values of the peer group.")),
     )
-    rows = Field(..., min_length=1, max_length=MAX_ROWS, description="Companies to score.")
-    score = create_model("ScoreRequest", __config__=_STRICT, rows=(list[partial], rows))
+    rows = Field(..., min_length=1, max_length=MAX_ROWS, description=f"{schema.entity.plural.capitalize()} to score.")
+    score = create_model("ScoreRequest", __config__=_STRICT, rows=(list[profile], rows))
     return Contracts(schema, profile, what_if, compare, score)
 
 
@@ -228,7 +231,7 @@ class FeedbackRow(BaseModel):
     company_id: (
         Annotated[str, Field(min_length=1, max_length=ID_MAX_LENGTH)]
         | Annotated[int, Field(strict=True)]
-    ) = Field(None, description="Matches the company's latest prediction before ``ts``.")
+    ) = Field(None, description="The entity's id (the schema's id column); matches its latest prediction before ``ts``.")
     outcome: Literal[0, 1]
     ts: datetime | None = Field(None, description="When the outcome was observed (default: now).")
 

@@ -138,7 +138,10 @@ class JobOut(BaseModel):
 
 # ----- monitoring ---------------------------------------------------------------------------
 class FeedbackOut(BaseModel):
-    count: int
+    count: int = Field(description="Rows recorded (same as 'recorded').")
+    recorded: int
+    matched: int = Field(description="Rows that label a logged prediction.")
+    unmatched: int = Field(description="Rows with no logged prediction at or before their time (yet).")
 
 
 class HealthOut(BaseModel):

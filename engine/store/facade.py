@@ -78,6 +78,9 @@ class Store:
         """Record actual outcomes in one transaction; returns how many rows were written."""
         return feedback.add_feedback(self._db, rows)
 
+    def first_predictions(self, entity_ids) -> dict:
+        return feedback.first_predictions(self._db, entity_ids)
+
     def feedback_count(self, since=None) -> int:
         """How many feedback rows have ``ts >= since`` (all of them without ``since``)."""
         return feedback.feedback_count(self._db, since)

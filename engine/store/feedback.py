@@ -80,6 +80,22 @@ def _check_prediction_ids(conn: Connection, params: list[dict]) -> None:
             raise ValueError(f"feedback row {i}: prediction_id {p['prediction_id']} does not exist")
 
 
+def first_predictions(db: Database, entity_ids) -> dict[str, pd.Timestamp]:
+    """The time of the first logged prediction of each given entity id that has one (what a
+    feedback row keyed by entity id can label: a prediction at or before its time)."""
+    ids = sorted({str(i) for i in entity_ids if i is not None})
+    out: dict[str, pd.Timestamp] = {}
+    with db.read() as conn:
+        for chunk in range(0, len(ids), 500):  # stay well under bound-parameter limits
+            stmt = (
+                sa.select(predictions.c.company_id, sa.func.min(predictions.c.ts))
+                .where(predictions.c.company_id.in_(ids[chunk : chunk + 500]))
+                .group_by(predictions.c.company_id)
+            )
+            out.update({cid: pd.Timestamp(to_utc(ts)) for cid, ts in conn.execute(stmt)})
+    return out
+
+
 def feedback_count(db: Database, since=None) -> int:
     """How many feedback rows have ``ts >= since`` (all of them without ``since``)."""
     return db.count(feedback, time_window(feedback.c.ts, since, None))

@@ -26,13 +26,13 @@ router = APIRouter(tags=["monitoring"])
     "/feedback", response_model=None, responses={200: {"model": FeedbackOut}, **BAD, **UNPARSABLE}
 )
 def feedback(request: Request, body: FeedbackIn) -> Response:
-    """Record actual outcomes of earlier predictions (by prediction_id or company_id)."""
+    """Record actual outcomes of earlier predictions (by prediction_id or the entity's id)."""
     rows = [r.model_dump() for r in body.rows]
     try:
-        count = request.app.state.workspace.monitoring.record_feedback(rows)
+        result = request.app.state.workspace.monitoring.record_feedback(rows)
     except ValueError as exc:  # DataError, or the store naming an unknown prediction id
         raise message(exc, loc=("body", "rows")) from None
-    return json_response({"count": count})
+    return json_response({"count": result["recorded"], **result})
 
 
 @router.get(

@@ -25,7 +25,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from engine import api  # noqa: E402
-from engine.demo import write_demo  # noqa: E402
+from engine.demo import write_customers, write_demo  # noqa: E402
 from engine.demo.replay import replay  # noqa: E402
 
 N_COMPANIES = 3000
@@ -44,8 +44,9 @@ def subprocess_env() -> dict:
 def trained_home(tmp_path_factory):
     """Factory of trained homes, each built once per session and then only read:
     ``trained_home("demo")`` (demo data in HOME/demo, one trained version with its monthly
-    series) and ``trained_home("demo-history")`` (a copy of it with replayed traffic, feedback
-    and alerts, as the app's first start leaves it). A test that writes works on a copy
+    series), ``trained_home("demo-history")`` (a copy of it with replayed traffic, feedback
+    and alerts, as the app's first start leaves it) and ``trained_home("customers")`` (the
+    second built-in dataset, trained and replayed). A test that writes works on a copy
     (``copy_home``)."""
     built: dict[str, Path] = {}
 
@@ -73,7 +74,20 @@ def _history_home(tmp_path_factory, build) -> Path:
     return home
 
 
-_HOMES = {"demo": _demo_home, "demo-history": _history_home}
+def _customers_home(tmp_path_factory, build) -> Path:
+    """The second built-in dataset (customers: text ids, categories, yes/no flags, blanks),
+    trained and with a replayed monitoring history, like the app's first start leaves it."""
+    home = tmp_path_factory.mktemp("home-customers")
+    demo = home / "demo"
+    write_customers(demo, n=N_COMPANIES, seed=SEED)
+    result = api.workspace(home).train(demo / "customers.csv", demo / "schema.toml", seed=SEED)
+    (home / "train-result.json").write_text(json.dumps(result))
+    summary = replay(api.workspace(home))
+    (home / "replay-result.json").write_text(json.dumps(summary, default=str))
+    return home
+
+
+_HOMES = {"demo": _demo_home, "demo-history": _history_home, "customers": _customers_home}
 
 
 def copy_home(src: Path, dst: Path) -> Path:

@@ -75,6 +75,13 @@ class Analyzer:
             missing=missing_features(self.schema, clean),
         )
 
+    def benchmark(self, profile: dict) -> list[dict]:
+        """Percentile rows of the score and metric values given, against the peer group of the
+        segment values given (the other features are not needed)."""
+        clean = validate_profile(self.schema, profile, check_required=False)
+        x = self.space.numeric_row(clean)
+        return self._percentiles(x, self.stats.choose(self.groups.codes_one(clean)))
+
     def what_if(self, profile: dict, changes: dict) -> dict:
         """Probability and contributions after changing some fields; fast enough for a slider."""
         if self.outcome is None:

@@ -24,7 +24,7 @@ CHANNELS = ("Online", "Store", "Partner")
 CONTRACTS = ("Month-to-month", "One year", "Two year")
 PAYMENTS = ("Electronic check", "Mailed check", "Bank transfer", "Credit card", "Crypto wallet")
 PAYMENT_SHARES = (0.33, 0.22, 0.22, 0.227, 0.003)  # the last one is rare on purpose
-INTERNET = ("DSL", "Fiber optic", "None")
+INTERNET = ("DSL", "Fiber optic", "No internet")
 # The true churn model (log-odds); truth.json records it.
 CHURN = {
     "intercept": -1.6,

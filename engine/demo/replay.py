@@ -9,14 +9,17 @@ import pandas as pd
 from engine.errors import DataError
 from engine.training.evaluation import holdout_mask
 
+BUILT_IN_TABLES = ("companies.csv", "customers.csv")  # training tables of the built-in datasets
+
 
 def replay(workspace, data=None, *, baseline=None, weeks: int = 8, feedback_share: float = 0.7, feedback_delay_days: int = 14, seed: int = 0, now=None) -> dict:
     """Replay ``data`` (default: HOME/demo/current.csv). With a ``baseline`` table (default:
-    the demo's companies.csv) the first half of the window replays baseline rows (no drift yet)."""
+    the built-in dataset's training table in HOME/demo) the first half of the window replays
+    baseline rows (no drift yet)."""
     demo = workspace.home / "demo"
     data = data if data is not None else demo / "current.csv"
-    if baseline is None and data == demo / "current.csv" and (demo / "companies.csv").is_file():
-        baseline = demo / "companies.csv"
+    if baseline is None and data == demo / "current.csv":
+        baseline = next((demo / n for n in BUILT_IN_TABLES if (demo / n).is_file()), None)
     model = workspace.champion()
     current, schema = workspace.load_dataset(data, model.schema)
     rng = np.random.default_rng(seed)
@@ -67,7 +70,7 @@ def _timeline(workspace, current, baseline, schema, rng, seed) -> tuple[pd.DataF
 
 def _feedback(workspace, frame, schema, ids, fb_ts, end, share, rng) -> int:
     """Outcomes for a ``share`` of the replayed rows, arriving after a delay (none in the future)."""
-    target = schema.target.column if schema.target else None
+    target = schema.target.column if schema.target and schema.target.kind == "binary" else None
     if not target or target not in frame.columns:
         return 0
     chosen = (rng.random(len(frame)) < share) & (fb_ts <= end) & frame[target].notna().to_numpy()

@@ -211,6 +211,8 @@ def list_values(values: tuple[str, ...] | list[str] | None) -> str:
 def _feature_dict(f: Feature) -> dict:
     d = asdict(f)
     d["values"] = list(f.values)
+    if not f.numeric:
+        del d["better"]  # a direction belongs to scores and metrics only
     return {k: v for k, v in d.items() if v is not None and v != []}
 
 

@@ -42,11 +42,12 @@ def _is_missing(value: Any, markers: set[str]) -> bool:
     return isinstance(value, str) and value.strip() in markers
 
 
-def validate_profile(schema: Schema, profile: dict) -> dict:
+def validate_profile(schema: Schema, profile: dict, *, check_required: bool = True) -> dict:
     """Check one profile; returns a clean copy or raises ProfileError.
 
     Any feature or segment value may be missing (it becomes NaN or None) unless the feature is
-    ``required``. Every problem is collected before raising, so the user fixes them all at once.
+    ``required`` (and ``check_required``: a benchmark of a few values needs no others). Every
+    problem is collected before raising, so the user fixes them all at once.
     """
     if not isinstance(profile, dict):
         raise ProfileError([{"field": "profile", "problem": f"expected a JSON object, got {type(profile).__name__}"}])
@@ -65,7 +66,7 @@ def validate_profile(schema: Schema, profile: dict) -> dict:
     for f in schema.features:
         raw = profile.get(f.name)
         if _is_missing(raw, markers):
-            if f.required:
+            if f.required and check_required:
                 problems.append({"field": f.name, "problem": "missing; it is required, expected " + f.expected})
             clean[f.name] = None if f.kind == "category" else math.nan
             continue

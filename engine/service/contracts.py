@@ -80,6 +80,7 @@ def profile_model(
     doc: str,
     config: ConfigDict | None = None,
     nullable: bool = True,
+    honour_required: bool = True,
 ) -> type[BaseModel]:
     """A profile-shaped model. ``segments``: "required", "optional" or "none" (left out)."""
     # Field names are positional placeholders with the real column as alias, so a column called
@@ -88,7 +89,7 @@ def profile_model(
     for i, column in enumerate(schema.segments if segments != "none" else ()):
         fields[f"s{i}"] = segment_type(schema, column, segments == "optional")
     for i, f in enumerate(schema.features):
-        fields[f"f{i}"] = feature_type(f, features_optional and not f.required, nullable)
+        fields[f"f{i}"] = feature_type(f, features_optional and not (f.required and honour_required), nullable)
     if with_id and schema.id:
         fields["row_id"] = _id_field(schema)
     return create_model(name, __config__=config or _STRICT, __doc__=doc, **fields)
@@ -136,11 +137,11 @@ def _profile_models(schema: Schema) -> tuple[type[BaseModel], ...]:
         ),
         profile_model(
             "ProfileChanges", schema, features_optional=True, segments="optional", with_id=False,
-            doc="Fields to change; null or absent fields stay as they are.",
+            doc="Fields to change; null or absent fields stay as they are.", honour_required=False,
         ),
         profile_model(
             "FeatureValues", schema, features_optional=True, segments="none", with_id=False,
-            doc="Feature values to rank; give at least one.", config=_STRICT_CLOSED, nullable=False,
+            doc="Feature values to rank; give at least one.", config=_STRICT_CLOSED, nullable=False, honour_required=False,
         ),
     )  # fmt: skip
 
@@ -205,7 +206,7 @@ class TrainIn(BaseModel):
     data: str | None = Field(
         None,
         max_length=4096,
-        description="CSV/Parquet path on the server (default: HOME/demo/companies.csv).",
+        description="CSV/Parquet path on the server (default: the built-in dataset's table in HOME/demo).",
     )
     schema_path: str | None = Field(
         None,

@@ -97,14 +97,17 @@ class Trainer:
 
 
 def _paths(req: TrainIn, home: Path) -> tuple[str, str]:
-    """The data and schema paths of a request, defaulting to HOME/demo's."""
+    """The data and schema paths of a request, defaulting to the built-in dataset in HOME/demo."""
+    from engine.demo.replay import BUILT_IN_TABLES
+
     data, schema = req.data, req.schema_path
     if data is None or schema is None:
         demo = home / "demo"
-        if not (demo / "companies.csv").is_file() or not (demo / "schema.toml").is_file():
+        table = next((demo / n for n in BUILT_IN_TABLES if (demo / n).is_file()), None)
+        if table is None or not (demo / "schema.toml").is_file():
             raise message(
                 "give 'data' and 'schema' (paths on the server); there is no HOME/demo dataset to default to"
             )
-        data = data or str(demo / "companies.csv")
+        data = data or str(table)
         schema = schema or str(demo / "schema.toml")
     return data, schema

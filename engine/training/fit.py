@@ -91,7 +91,11 @@ def fit_version(
     neighbours = NeighbourIndex(seed=seed).fit(space.neighbour_space(Z, C), X, ids, good, y)
 
     outcome, metrics, explanations, params = None, {}, {}, {"seed": seed, "k": k, "min_peers": min_peers}
-    if y is not None:
+    if y is not None and schema.target.kind == "numeric":
+        # Regression comes with the truthful-statistics work; until then a numeric target
+        # defines who did well (for actions and similar entities) but gets no prediction.
+        metrics["outcome"] = {"skipped": "numeric target: no prediction model in this version"}
+    elif y is not None:
         outcome, metrics, explanations, model_params = _fit_outcome(df, schema, y, seed, search, search_budget_s, report)
         params["outcome"] = model_params
 
@@ -126,7 +130,8 @@ def _cluster_features(space: FeatureSpace) -> list[int]:
 
 
 def _outcomes(df: pd.DataFrame, schema: Schema) -> np.ndarray | None:
-    """The 0/1 target per row (NaN unlabelled), or None when no row is labelled."""
+    """The target per row (0/1, or a number for a numeric target; NaN unlabelled), or None
+    when no row is labelled."""
     if schema.target is None or schema.target.column not in df.columns:
         return None
     y = df[schema.target.column].to_numpy(dtype=float)
@@ -144,6 +149,10 @@ def _desirable(df: pd.DataFrame, schema: Schema, X: np.ndarray, y: np.ndarray | 
     """Which entities count as successes for recommendations: the desirable target class or,
     without a target, the better half on a performance index (mean direction-aware rank of
     the features with a direction)."""
+    if y is not None and schema.target.kind == "numeric":
+        median = np.nanmedian(y)
+        with np.errstate(invalid="ignore"):
+            return (y >= median) if schema.target.desirable else (y <= median)
     if y is not None:
         positive = y == 1
         return positive if schema.target.desirable else (~positive & ~np.isnan(y))

@@ -31,12 +31,12 @@ async def compare(request: Request) -> Response:
         msg = f"give at least one feature value; expected some of {expected}"
         raise Problems([{"loc": ["body", "values"], "msg": msg, "type": "value_error"}])
     try:
-        result = served.model.analyze({**peer_group, **values})
+        percentiles = served.model.benchmark({**peer_group, **values})
     except ProfileError as exc:
         raise profile_problems(
             exc, lambda f: ["body", "values" if f in values else "peer_group", f]
         ) from None
-    rows = [row for row in result.percentiles if row["feature"] in values]
+    rows = [row for row in percentiles if row["feature"] in values]
     return json_response(
         {"model_version": served.version, "peer_group": peer_group, "percentiles": rows}
     )

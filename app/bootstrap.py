@@ -1,7 +1,11 @@
-"""First start on an empty home: demo data -> first trained version -> monitoring history,
-with progress shown. Later starts find a champion and return at once."""
+"""First start on an empty home: a built-in dataset -> first trained version -> monitoring
+history, with progress shown. Later starts find a champion and return at once.
+
+``BENCHAI_DEMO_KIND=customers`` starts on the second built-in dataset instead of the companies."""
 
 from __future__ import annotations
+
+import os
 
 import streamlit as st
 
@@ -22,14 +26,15 @@ def ensure_ready(ws: api.Workspace) -> None:
     with st.status("First start: preparing the demo data and training the first models…", expanded=True) as status:
         bar = st.progress(0.0, text="Writing the demo dataset")
         demo = ws.home / "demo"
-        api.demo_data(demo, companies=5000, seed=0)
+        kind = os.environ.get("BENCHAI_DEMO_KIND", "companies")
+        files = api.demo_data(demo, kind=kind, companies=5000, seed=0)
         bar.progress(STEPS["demo"], text="Training the models")
 
         def on_progress(step: str, fraction: float) -> None:
             done = STEPS["demo"] + STEPS["train"] * max(0.0, min(1.0, float(fraction)))
             bar.progress(min(done, 0.99), text=f"Training: {step}")
 
-        result = ws.train(demo / "companies.csv", demo / "schema.toml", series=demo / "benchmarks_monthly.csv", progress=on_progress)
+        result = ws.train(files[kind], files["schema"], series=files.get("monthly"), progress=on_progress)
         st.write(f"Trained version **{result['version']}** in {result['seconds']:.0f} s.")
         bar.progress(STEPS["demo"] + STEPS["train"], text="Replaying a monitoring history")
         replayed = replay(ws)

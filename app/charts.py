@@ -12,7 +12,7 @@ SEGMENT_COLOURS = [
     "#2563eb", "#f97316", "#16a34a", "#dc2626", "#9333ea",
     "#0891b2", "#ca8a04", "#db2777", "#4b5563", "#65a30d",
 ]
-COMPANY = "#111827"
+ENTITY = "#111827"
 PEERS = "#94a3b8"
 REFERENCE = "#64748b"
 CURRENT = "#f97316"
@@ -40,11 +40,11 @@ def plot_radar(axes: list[str], series: dict[str, list[float]], colours: dict[st
     return _fig(fig, title, 420)
 
 
-def plot_percentile_bullets(rows: list[dict], fmt=None) -> go.Figure:
+def plot_percentile_bullets(rows: list[dict], fmt=None, this: str = "this one") -> go.Figure:
     """rows: percentile rows (label, value, p10..p90, rank). One small bullet per feature:
-    p10–p90 band, p25–p75 band, the peer median and the company's value."""
+    p10–p90 band, p25–p75 band, the peer median and the entity's value (named ``this``)."""
     n = max(len(rows), 1)
-    titles = [f"{r.get('label', r['feature'])} · rank {r['rank']:.0f}" for r in rows]
+    titles = [f"{r.get('label', r['feature'])} · " + (f"rank {r['rank']:.0f}" if r.get("rank") is not None else f"above {r.get('position', 0):.0f}% of peers") for r in rows]
     fig = make_subplots(rows=n, cols=1, subplot_titles=titles, vertical_spacing=min(0.5 / n, 0.08))
     for i, r in enumerate(rows, start=1):
         text = fmt(r) if fmt else f"{r['value']:,.4g}"
@@ -54,8 +54,8 @@ def plot_percentile_bullets(rows: list[dict], fmt=None) -> go.Figure:
                              name="p25–p75", showlegend=i == 1, hoverinfo="skip"), row=i, col=1)
         fig.add_trace(go.Scatter(x=[r["p50"]], y=[""], mode="markers", marker={"symbol": "line-ns", "size": 18, "line": {"width": 3, "color": REFERENCE}},
                                  name="peer median", showlegend=i == 1), row=i, col=1)
-        fig.add_trace(go.Scatter(x=[r["value"]], y=[""], mode="markers+text", marker={"symbol": "diamond", "size": 13, "color": COMPANY},
-                                 text=[text], textposition="top center", name="this company", showlegend=i == 1), row=i, col=1)
+        fig.add_trace(go.Scatter(x=[r["value"]], y=[""], mode="markers+text", marker={"symbol": "diamond", "size": 13, "color": ENTITY},
+                                 text=[text], textposition="top center", name=this, showlegend=i == 1), row=i, col=1)
     fig.update_layout(barmode="overlay", legend={"orientation": "h", "y": -0.02, "yanchor": "top"})
     fig.update_annotations(font_size=12)
     return _fig(fig, None, 90 * n + 60)
@@ -85,13 +85,13 @@ def plot_waterfall(base_value: float, contributions: list[dict], labels: dict | 
     return _fig(fig, title, 80 + 32 * (len(names) + 2))
 
 
-def plot_distribution(values: pd.Series, title=None, marker: float | None = None, marker_name="this company") -> go.Figure:
+def plot_distribution(values: pd.Series, title=None, marker: float | None = None, marker_name="this one") -> go.Figure:
     """Histogram with a box above it; optional vertical marker."""
     fig = make_subplots(rows=2, cols=1, row_heights=[0.2, 0.8], shared_xaxes=True, vertical_spacing=0.02)
     fig.add_trace(go.Box(x=values, name="", marker_color=SEGMENT_COLOURS[0], boxpoints=False, showlegend=False), row=1, col=1)
     fig.add_trace(go.Histogram(x=values, marker_color=SEGMENT_COLOURS[0], opacity=0.8, showlegend=False, nbinsx=40), row=2, col=1)
     if marker is not None:
-        fig.add_vline(x=marker, line_color=COMPANY, line_dash="dash", annotation_text=marker_name)
+        fig.add_vline(x=marker, line_color=ENTITY, line_dash="dash", annotation_text=marker_name)
     return _fig(fig, title, 380)
 
 
@@ -101,7 +101,7 @@ def plot_series(frame: pd.DataFrame, title=None, window: int = 12) -> go.Figure:
     trend = frame["value"].rolling(window, min_periods=max(2, window // 2), center=True).mean()
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=frame["month"], y=frame["value"], name="monthly", line={"color": SEGMENT_COLOURS[0]}))
-    fig.add_trace(go.Scatter(x=frame["month"], y=trend, name=f"{window}-month trend", line={"color": COMPANY, "width": 3}))
+    fig.add_trace(go.Scatter(x=frame["month"], y=trend, name=f"{window}-month trend", line={"color": ENTITY, "width": 3}))
     fig.update_layout(legend={"orientation": "h"})
     return _fig(fig, title, 360)
 

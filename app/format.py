@@ -42,9 +42,15 @@ def rank(value) -> str:
 
 
 def value(feature: dict | None, x) -> str:
-    """Format a feature's value by its unit (schema feature dict: unit, kind)."""
+    """Format a feature's value by its kind and unit (schema feature dict): yes/no for a flag,
+    the text of a category, a currency, a percentage, a score with one decimal."""
     if is_missing(x):
         return "—"
+    kind = (feature or {}).get("kind")
+    if kind == "binary":
+        return "yes" if float(x) >= 0.5 else "no"
+    if kind == "category" or isinstance(x, str):
+        return str(x)
     unit = (feature or {}).get("unit")
     if unit == "USD":
         return currency(x)
@@ -53,6 +59,12 @@ def value(feature: dict | None, x) -> str:
     if (feature or {}).get("kind") == "score":
         return f"{float(x):.1f}"
     return number(x)
+
+
+def entity(holder: dict | None) -> dict:
+    """The entity nouns of an analysis or a schema dict: {"singular", "plural"} (the demo's
+    'company'/'companies' for versions trained before the schema had nouns)."""
+    return (holder or {}).get("entity") or {"singular": "company", "plural": "companies"}
 
 
 def label(name: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+from app import format as fmt
 from app.components import actions, anomalies, percentiles, prediction, segment, similar
 
 CSS = """
@@ -23,14 +24,15 @@ def _table(headers: list[str], rows: list[list]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def render_html(analysis: dict, features: dict[str, dict], title: str = "Benchmarking AI — company report") -> str:
+def render_html(analysis: dict, features: dict[str, dict], entity_id: str | None = None) -> str:
     """analysis: Analysis.to_dict(); features: name -> schema feature dict. Every section is
     built from the same component data as the Analyze page."""
     seg = segment.segment_data(analysis, features)
-    profile = analysis.get("profile", {})
+    noun = fmt.entity(analysis)
+    title = f"Benchmarking AI — {noun['singular']} report"
     parts = [f"<h1>{escape(title)}</h1>",
              f"<p class='muted'>Model version {escape(str(analysis.get('model_version')))}"
-             + (f" · company {escape(str(profile.get('company_id')))}" if profile.get("company_id") is not None else "") + "</p>",
+             + (f" · {noun['singular']} {escape(str(entity_id))}" if entity_id is not None else "") + "</p>",
              f"<div class='card'><b>Segment:</b> {escape(seg['name'])}<br><span class='muted'>{escape(seg['description'])}</span></div>"]
     pred = prediction.prediction_data(analysis, features)
     if pred:
@@ -47,7 +49,7 @@ def render_html(analysis: dict, features: dict[str, dict], title: str = "Benchma
     todo = actions.actions_data(analysis, features)
     if todo:
         rows = [[escape(r["action"]), r["change"], r["expected_effect"], r["peer_uplift"], r["model_effect"], escape(r["evidence"])] for r in todo]
-        parts.append(_table(["Action", "From → to", "Expected effect", "Peer uplift", "Model effect*", "Evidence (company ids)"], rows))
+        parts.append(_table(["Action", "From → to", "Expected effect", "Peer uplift", "Model effect*", f"Evidence ({noun['singular']} ids)"], rows))
         parts.append("<p class='muted'>* Model effect is the outcome model's estimate if only this feature changed; an estimate, not a causal promise.</p>")
     else:
         parts.append("<p>No actions found.</p>")
@@ -55,8 +57,9 @@ def render_html(analysis: dict, features: dict[str, dict], title: str = "Benchma
     ranks = percentiles.percentiles_data(analysis["percentiles"], features)
     columns = ["Metric", "Value", "Rank", "Peers p10 – p90", "Peer group", "Peers"]
     parts.append(_table(columns, [[escape(str(v)) for v in row] for row in ranks[columns].itertuples(index=False)] if len(ranks) else []))
-    parts.append("<h2>Similar companies</h2>")
+    parts.append(f"<h2>Similar {escape(noun['plural'])}</h2>")
     near = similar.similar_data(analysis)
-    rows = [[escape(str(r["Company"])), f"{r['Distance']:.2f}", escape(str(r.get("Outcome")))] for r in near]
-    parts.append(_table(["Company", "Distance", "Outcome"], rows))
+    key = noun["singular"].capitalize()
+    rows = [[escape(str(r[key])), f"{r['Distance']:.2f}", escape(str(r.get("Outcome")))] for r in near]
+    parts.append(_table([key, "Distance", "Outcome"], rows))
     return f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title><style>{CSS}</style></head><body>{''.join(parts)}</body></html>"

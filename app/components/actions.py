@@ -1,4 +1,4 @@
-"""Next best actions: what better-doing similar companies do differently."""
+"""Next best actions: what better-doing similar entities do differently."""
 
 from __future__ import annotations
 
@@ -30,9 +30,10 @@ def actions_data(analysis: dict, features: dict[str, dict]) -> list[dict]:
 
 def render(analysis: dict, features: dict[str, dict]) -> None:
     st.subheader("Next best actions")
+    plural = fmt.entity(analysis)["plural"]
     rows = actions_data(analysis, features)
     if not rows:
-        st.info("No action found: similar companies that did better are not ahead on any feature.")
+        st.info(f"No action found: similar {plural} that did better are not ahead on any feature that can be acted on.")
     for r in rows[:SHOWN]:
         with st.container(border=True):
             st.markdown(f"**{r['action']}**  \n{r['label']}: {r['change']}")
@@ -40,5 +41,5 @@ def render(analysis: dict, features: dict[str, dict]) -> None:
             c1.metric("Expected effect", r["expected_effect"])
             c2.metric("Peer uplift", r["peer_uplift"])
             c3.metric("Model effect", r["model_effect"], help=MODEL_EFFECT_HELP)
-            st.caption(f"Evidence: similar companies {r['evidence']}")
+            st.caption(f"Evidence: similar {plural} {r['evidence']}")
     st.caption("Model effect is a model estimate, not a causal promise.")

@@ -8,6 +8,7 @@ import streamlit as st
 
 from app import common, uploads
 from engine.api import Workspace
+from engine.demo.replay import BUILT_IN_TABLES
 
 
 def _train(ws: Workspace, status, data, schema, **options) -> None:
@@ -18,14 +19,15 @@ def _train(ws: Workspace, status, data, schema, **options) -> None:
 
 
 def render_actions(ws: Workspace, versions: list[str], admin: bool) -> None:
-    """Retrain on the demo data, promote a version, roll back the champion."""
+    """Retrain on the built-in data, promote a version, roll back the champion."""
     demo = ws.home / "demo"
+    table = next((demo / n for n in BUILT_IN_TABLES if (demo / n).is_file()), None)
     r1, r2, r3 = st.columns(3)
     with r1:
-        if st.button("Retrain on the demo data", disabled=not admin, key="retrain", type="primary"):
+        if st.button("Retrain on the built-in data", disabled=not admin or table is None, key="retrain", type="primary"):
             with st.status("Training a new version…", expanded=True) as status, common.user_errors():
                 series = demo / "benchmarks_monthly.csv"
-                _train(ws, status, demo / "companies.csv", demo / "schema.toml", series=series if series.is_file() else None)
+                _train(ws, status, table, demo / "schema.toml", series=series if series.is_file() else None)
     with r2:
         target = st.selectbox("Promote version", versions, index=len(versions) - 1, key="promote_version")
         if st.button("Promote to champion", disabled=not admin, key="promote"):

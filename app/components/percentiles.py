@@ -1,4 +1,4 @@
-"""Percentile rankings of a company against its peer group."""
+"""Percentile rankings of an entity against its peer group."""
 
 from __future__ import annotations
 
@@ -16,13 +16,21 @@ def percentiles_data(percentiles: list[dict], features: dict[str, dict]) -> pd.D
     for p in percentiles:
         f = features.get(p["feature"])
         rows.append({
-            "Metric": p.get("label", p["feature"]), "Value": fmt.value(f, p["value"]), "Rank": fmt.rank(p["rank"]),
+            "Metric": p.get("label", p["feature"]), "Value": fmt.value(f, p["value"]), "Rank": _rank_text(p),
             "p10": fmt.value(f, p["p10"]), "Median": fmt.value(f, p["p50"]), "p90": fmt.value(f, p["p90"]),
             "Peers p10 – p90": f"{fmt.value(f, p['p10'])} – {fmt.value(f, p['p90'])}",
-            "Interpretation": p.get("interpretation"), "Message": p.get("message"),
+            "Interpretation": p.get("interpretation") or "no better direction", "Message": p.get("message"),
             "Peer group": p["peer_group"], "Peers": f"{p['peer_count']:,}",
         })
     return pd.DataFrame(rows)
+
+
+def _rank_text(p: dict) -> str:
+    """'73rd percentile' (direction-aware), or for a feature without a better direction its
+    plain position: 'above 73% of peers'."""
+    if p.get("rank") is not None:
+        return fmt.rank(p["rank"])
+    return f"above {p['position']:.0f}% of peers" if p.get("position") is not None else "—"
 
 
 def render(analysis: dict, features: dict[str, dict]) -> None:
@@ -30,15 +38,18 @@ def render(analysis: dict, features: dict[str, dict]) -> None:
     st.subheader("Percentile rankings against peers")
     rows = analysis["percentiles"]
     if not rows:
+        st.info("No score or figure was given, so there is nothing to rank.")
         return
-    st.caption(f"Peer group: {rows[0]['peer_group']} ({rows[0]['peer_count']:,} companies). Ranks are direction-aware: higher is better.")
+    st.caption(f"Peer group: {rows[0]['peer_group']}. Ranks are direction-aware: a higher rank is better "
+               "(for a feature without a better direction, its position among peers is shown).")
     table = percentiles_data(rows, features).rename(columns={"Median": "Peer median"})
     t, b = st.columns([2, 3])
     t.dataframe(table[["Metric", "Value", "Rank", "Peer median", "Interpretation", "Peers"]], hide_index=True, width="stretch")
-    b.plotly_chart(charts.plot_percentile_bullets(rows, fmt=lambda r: fmt.value(features.get(r["feature"]), r["value"])), width="stretch")
+    this = "this " + fmt.entity(analysis)["singular"]
+    b.plotly_chart(charts.plot_percentile_bullets(rows, fmt=lambda r: fmt.value(features.get(r["feature"]), r["value"]), this=this), width="stretch")
 
 
 def render_table(percentiles: list[dict], features: dict[str, dict]) -> None:
-    """The Benchmarks page's table of one company against its peers."""
+    """The Benchmarks page's table of one entity against its peers."""
     table = percentiles_data(percentiles, features)
     st.dataframe(table[["Metric", "Value", "Rank", "p10", "Median", "p90", "Peer group", "Message"]], hide_index=True, width="stretch")

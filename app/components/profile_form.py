@@ -1,4 +1,9 @@
-"""The Analyze page's profile form: load a company or a sample profile, edit, submit."""
+"""The Analyze page's profile form: load an entity by id or an example profile, edit, submit.
+
+Every widget fits its feature's kind: a number box for scores and figures, yes/no for a flag,
+a select box for a category or segment. Any of them may be left "not given" (unless the schema
+marks the feature required): the analysis then works without it and says so.
+"""
 
 from __future__ import annotations
 
@@ -6,101 +11,118 @@ import pandas as pd
 import streamlit as st
 
 from app import format as fmt
+from engine.analysis.examples import example_profiles
+from engine.schema import Schema
 
-SAMPLES = ("High tech, low strategy", "All-round leader", "Early-stage")
-
-
-def _scores(schema: dict) -> list[str]:
-    return [f["name"] for f in schema["features"] if f["kind"] == "score"]
+NOT_GIVEN = None  # a select box showing its placeholder ("not given")
 
 
-def sample_profile(sample: pd.DataFrame, schema: dict, name: str) -> dict:
-    """A real company of the training sample that fits one of ``SAMPLES``: the largest
-    technology-minus-strategy gap, the highest mean score, or the lowest."""
-    scores = _scores(schema)
-    s = sample.dropna(subset=scores)
-    mean = s[scores].mean(axis=1)
-    if name == "High tech, low strategy":
-        tech = next((n for n in scores if n == "technology"), scores[0])
-        strat = next((n for n in scores if n == "strategy"), scores[-1])
-        pick = (s[tech] - s[strat]).idxmax()
-    elif name == "All-round leader":
-        pick = mean.idxmax()
-    else:
-        pick = mean.idxmin()
-    return s.loc[pick].to_dict()
-
-
-def form_values(row: dict, schema: dict, sample: pd.DataFrame) -> dict:
-    """Widget key -> value of a profile: unknown segment values become the first allowed one,
-    missing numbers the sample median, scores are rounded to the slider's 0.1 step."""
-    values = (schema.get("segments") or {}).get("values", {})
+def form_values(row: dict, schema: dict) -> dict:
+    """Widget key -> value of a profile. Unknown or missing values become "not given"."""
     out = {}
-    for c in (schema.get("segments") or {}).get("columns", []):
-        out[f"in_{c}"] = str(row.get(c)) if row.get(c) in values.get(c, [row.get(c)]) else values[c][0]
+    segments = schema.get("segments") or {}
+    for c in segments.get("columns", []):
+        value = row.get(c)
+        out[f"in_{c}"] = str(value) if not fmt.is_missing(value) and str(value) in segments.get("values", {}).get(c, []) else NOT_GIVEN
     for f in schema["features"]:
         v = row.get(f["name"])
         if fmt.is_missing(v):
-            v = float(sample[f["name"]].median())
-        out[f"in_{f['name']}"] = round(float(v), 1) if f["kind"] == "score" else float(v)
+            out[f"in_{f['name']}"] = NOT_GIVEN
+        elif f["kind"] == "binary":
+            out[f"in_{f['name']}"] = fmt.value(f, v)
+        elif f["kind"] == "category":
+            out[f"in_{f['name']}"] = str(v) if str(v) in f.get("values", []) else NOT_GIVEN
+        else:
+            out[f"in_{f['name']}"] = round(float(v), 1) if f["kind"] == "score" else float(v)
     return out
 
 
-def set_profile(schema: dict, sample: pd.DataFrame, row: dict, company_id=None) -> None:
-    """Put a profile into the form's widgets."""
-    st.session_state.update(form_values(row, schema, sample))
-    st.session_state["company_id"] = company_id
+def set_profile(schema: dict, row: dict, entity_id=None) -> None:
+    """Put a profile into the form's widgets; the results of the previous profile go away."""
+    st.session_state.update(form_values(row, schema))
+    st.session_state["entity_id"] = entity_id
+    st.session_state.pop("analysis", None)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def examples(schema: dict, sample: pd.DataFrame) -> dict[str, dict]:
+    return example_profiles(sample, Schema.from_dict(schema))
 
 
 def _pickers(schema: dict, sample: pd.DataFrame) -> None:
-    id_col = schema.get("id")
+    id_col, noun = schema.get("id"), fmt.entity(schema)["singular"]
     with st.container(border=True):
         left, mid, right = st.columns([2, 2, 3])
         with left:
-            company = st.number_input("Company id", min_value=0, step=1, value=None, placeholder="e.g. 3", key="load_id",
-                                      help="Load a company of the training sample by its id.") if id_col else None
-            if st.button("Load company", key="load_btn", disabled=company is None):
-                match = sample[sample[id_col] == company] if id_col else sample.iloc[0:0]
-                if match.empty:
-                    st.error(f"No company with id {company} in the training sample.")
-                else:
-                    set_profile(schema, sample, match.iloc[0].to_dict(), company)
+            if id_col:
+                ids = sample[id_col].dropna().astype(str).tolist()
+                chosen = st.selectbox(f"{noun.capitalize()} id", ids, index=None, placeholder=f"Type to search {len(ids):,} ids",
+                                      key="load_id", help=f"Load a {noun} of the training sample by its id.")
+                if st.button(f"Load {noun}", key="load_btn", disabled=chosen is None):
+                    match = sample[sample[id_col].astype(str) == chosen]
+                    set_profile(schema, match.iloc[0].to_dict(), chosen)
                     st.rerun()
         with mid:
-            choice = st.selectbox("Sample profile", SAMPLES, key="sample_choice")
-            if st.button("Use sample profile", key="sample_btn"):
-                set_profile(schema, sample, sample_profile(sample, schema, choice), None)
+            options = examples(schema, sample)
+            choice = st.selectbox("Example profile", list(options), key="sample_choice")
+            if st.button("Use example profile", key="sample_btn", disabled=choice is None):
+                row = options[choice]
+                set_profile(schema, row, str(row[id_col]) if id_col and not fmt.is_missing(row.get(id_col)) else None)
                 st.rerun()
         with right:
-            loaded = st.session_state.get("company_id")
-            st.caption(f"Profile of company **{loaded}**" if loaded is not None else "A custom profile (no company id).")
+            loaded = st.session_state.get("entity_id")
+            st.caption(f"Profile of {noun} **{loaded}**" if loaded is not None else f"A custom profile (no {noun} id).")
+
+
+def _inputs(schema: dict) -> None:
+    segments = schema.get("segments") or {}
+    seg_cols = segments.get("columns", [])
+    if seg_cols:
+        cols = st.columns(len(seg_cols))
+        for c, col in zip(seg_cols, cols, strict=True):
+            col.selectbox(fmt.label(c), segments.get("values", {}).get(c, []), key=f"in_{c}", placeholder="not given")
+    groups = (("score", "Scores"), ("metric", "Figures"), ("binary", "Yes / no"), ("category", "Categories"))
+    for kind, heading in groups:
+        feats = [f for f in schema["features"] if f["kind"] == kind]
+        if not feats:
+            continue
+        st.markdown(f"**{heading}**")
+        cols = st.columns(4)
+        for i, f in enumerate(feats):
+            label = f["label"] + (f" ({f['unit']})" if f.get("unit") else "") + (" *" if f.get("required") else "")
+            col, key = cols[i % 4], f"in_{f['name']}"
+            if kind == "binary":
+                col.selectbox(label, ["yes", "no"], key=key, placeholder="not given")
+            elif kind == "category":
+                col.selectbox(label, f.get("values", []), key=key, placeholder="not given")
+            else:
+                col.number_input(label, min_value=f.get("min"), max_value=f.get("max"), key=key, placeholder="not given",
+                                 step=0.1 if kind == "score" else None, format="%.1f" if kind == "score" else "%.4g")
+
+
+def _profile(schema: dict) -> dict:
+    """The form's values as a profile ("not given" left out; yes/no as 1/0)."""
+    seg_cols = (schema.get("segments") or {}).get("columns", [])
+    profile = {c: st.session_state.get(f"in_{c}") for c in seg_cols}
+    for f in schema["features"]:
+        value = st.session_state.get(f"in_{f['name']}")
+        profile[f["name"]] = {"yes": 1.0, "no": 0.0}.get(value, value) if f["kind"] == "binary" else value
+    profile = {k: v for k, v in profile.items() if v is not None}
+    if schema.get("id") and st.session_state.get("entity_id") is not None:
+        profile[schema["id"]] = str(st.session_state["entity_id"])
+    return profile
 
 
 def render(schema: dict, sample: pd.DataFrame) -> dict | None:
     """The pickers and the form; -> the profile entered when **Analyze** was pressed, else None."""
-    segments = schema.get("segments") or {}
-    seg_cols, seg_values, id_col = segments.get("columns", []), segments.get("values", {}), schema.get("id")
     if "in_" + schema["features"][0]["name"] not in st.session_state:
-        set_profile(schema, sample, sample.iloc[0].to_dict(), sample.iloc[0][id_col] if id_col else None)
+        first = sample.iloc[0].to_dict()
+        set_profile(schema, first, str(first[schema["id"]]) if schema.get("id") else None)
     _pickers(schema, sample)
     with st.form("profile"):
-        cols = st.columns(max(len(seg_cols), 1))
-        for c, col in zip(seg_cols, cols, strict=False):
-            col.selectbox(fmt.label(c), seg_values.get(c, []), key=f"in_{c}", format_func=fmt.label)
-        st.markdown("**Maturity scores**")
-        cols = st.columns(4)
-        for i, f in enumerate(f for f in schema["features"] if f["kind"] == "score"):
-            cols[i % 4].slider(f["label"], min_value=float(f["min"] or 0), max_value=float(f["max"] or 5), step=0.1, key=f"in_{f['name']}")
-        st.markdown("**Business metrics**")
-        cols = st.columns(4)
-        for i, f in enumerate(f for f in schema["features"] if f["kind"] != "score"):
-            unit = f" ({f['unit']})" if f.get("unit") else ""
-            cols[i % 4].number_input(f["label"] + unit, min_value=f.get("min"), max_value=f.get("max"), key=f"in_{f['name']}", format="%.4g")
+        _inputs(schema)
+        st.caption("Leave a field empty when it is not known: the analysis works without it and lists it as not given."
+                   + (" Fields marked * are required." if any(f.get("required") for f in schema["features"]) else ""))
         if not st.form_submit_button("Analyze", type="primary"):
             return None
-    profile = {c: st.session_state[f"in_{c}"] for c in seg_cols}
-    profile |= {f["name"]: st.session_state[f"in_{f['name']}"] for f in schema["features"]}
-    company_id = st.session_state.get("company_id")
-    if id_col and company_id is not None:
-        profile[id_col] = int(company_id)
-    return profile
+    return _profile(schema)

@@ -1,20 +1,23 @@
-"""The most similar companies of the training sample."""
+"""The most similar entities of the training data (never the entity itself)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-COLUMNS = {"id": "Company", "distance": "Distance", "outcome": "Outcome", "desirable": "Did well"}
+from app import format as fmt
 
 
 def similar_data(analysis: dict) -> list[dict]:
-    """Rows of Company, Distance (standardised units), Outcome and Did well, nearest first."""
-    return [{COLUMNS.get(k, k): v for k, v in s.items()} for s in analysis["similar"]]
+    """Rows of the entity noun (its id), Distance (standardised units), Outcome and Did well,
+    nearest first."""
+    noun = fmt.entity(analysis)["singular"].capitalize()
+    columns = {"id": noun, "distance": "Distance", "outcome": "Outcome", "desirable": "Did well"}
+    return [{columns.get(k, k): v for k, v in s.items()} for s in analysis["similar"]]
 
 
 def render(analysis: dict) -> None:
-    st.subheader("Similar companies")
+    st.subheader(f"Similar {fmt.entity(analysis)['plural']}")
     table = pd.DataFrame(similar_data(analysis))
     if not table.empty:
         st.dataframe(table.assign(Distance=table["Distance"].round(3)), hide_index=True, width="stretch")

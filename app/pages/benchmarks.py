@@ -1,4 +1,4 @@
-"""Industry × size × region explorer: distributions, monthly series, a company against peers."""
+"""Peer-group explorer: distributions, monthly series, one entity against its peers."""
 
 import pandas as pd
 import streamlit as st
@@ -6,10 +6,13 @@ import streamlit as st
 from app import charts, common
 from app import format as fmt
 from app.components import percentiles
+from engine.analysis.series import ALL as SERIES_ALL
 
 st.title("Benchmarks")
 schema = common.schema_dict()
+noun = fmt.entity(schema)
 feats = common.features()
+ranked = {n: f for n, f in feats.items() if f["kind"] in ("score", "metric")}
 sample = common.table("sample")
 seg_cols = (schema.get("segments") or {}).get("columns", [])
 seg_values = (schema.get("segments") or {}).get("values", {})
@@ -17,53 +20,51 @@ ALL = "All"
 
 st.subheader("Peer group")
 cols = st.columns(len(seg_cols) + 1)
-chosen = {c: col.selectbox(fmt.label(c), [ALL] + seg_values.get(c, []), key=f"bm_{c}", format_func=lambda v: v if v == ALL else fmt.label(v))
-          for c, col in zip(seg_cols, cols, strict=False)}
-feature = cols[-1].selectbox("Feature", list(feats), format_func=lambda n: feats[n]["label"], key="bm_feature")
+chosen = {c: col.selectbox(fmt.label(c), [ALL] + seg_values.get(c, []), key=f"bm_{c}") for c, col in zip(seg_cols, cols, strict=False)}
+feature = cols[-1].selectbox("Feature", list(ranked), format_func=lambda n: ranked[n]["label"], key="bm_feature")
 peers = sample
 for c, v in chosen.items():
     if v != ALL:
         peers = peers[peers[c] == v]
-values = peers[feature].dropna()
+values = peers[feature].dropna() if feature else pd.Series(dtype=float)
 if values.empty:
-    st.warning("No companies in this peer group. Widen it by choosing “All” for one of the keys.")
+    st.warning(f"No {noun['plural']} with a value in this peer group. Widen it by choosing “All” for one of the keys.")
 else:
     q = values.quantile([0.1, 0.25, 0.5, 0.75, 0.9])
+    f = ranked[feature]
     m = st.columns(4)
-    m[0].metric("Companies", f"{len(values):,}")
-    m[1].metric("Median", fmt.value(feats[feature], q[0.5]))
-    m[2].metric("p25 – p75", f"{fmt.value(feats[feature], q[0.25])} – {fmt.value(feats[feature], q[0.75])}")
-    m[3].metric("p10 – p90", f"{fmt.value(feats[feature], q[0.1])} – {fmt.value(feats[feature], q[0.9])}")
-    st.plotly_chart(charts.plot_distribution(values, title=f"{feats[feature]['label']} in this peer group"), width="stretch")
+    m[0].metric(noun["plural"].capitalize(), f"{len(values):,}")
+    m[1].metric("Median", fmt.value(f, q[0.5]))
+    m[2].metric("p25 – p75", f"{fmt.value(f, q[0.25])} – {fmt.value(f, q[0.75])}")
+    m[3].metric("p10 – p90", f"{fmt.value(f, q[0.1])} – {fmt.value(f, q[0.9])}")
+    st.plotly_chart(charts.plot_distribution(values, title=f"{f['label']} in this peer group"), width="stretch")
 
 st.subheader("Monthly benchmarks: trend and seasonality")
 series = common.table("series")
 if series is None or series.empty:
-    st.info("This model version has no monthly benchmark series.")
+    st.info("This model version has no monthly series (the schema names no time column and none was given at training).")
 else:
-    industries = sorted(series["industry"].unique())
-    default = chosen.get("industry") if chosen.get("industry") in industries else industries[0]
+    group_col = next(c for c in series.columns if c not in ("month", "metric", "value"))
+    groups = sorted(series[group_col].astype(str).unique())
+    picked = str(chosen.get(group_col, ALL)).replace(ALL, SERIES_ALL)
     s1, s2 = st.columns(2)
-    industry = s1.selectbox("Industry", industries, index=industries.index(default), format_func=fmt.label, key="bm_series_industry")
+    group = s1.selectbox(fmt.label(group_col), groups, index=groups.index(picked) if picked in groups else 0, key=f"bm_series_{group_col}_{picked}")
     metrics = sorted(series["metric"].unique())
     metric = s2.selectbox("Metric", metrics, format_func=lambda n: feats.get(n, {}).get("label", fmt.label(n)), key="bm_series_metric")
-    one = series[(series["industry"] == industry) & (series["metric"] == metric)][["month", "value"]].copy()
+    one = series[(series[group_col].astype(str) == group) & (series["metric"] == metric)][["month", "value"]].copy()
     one["month"] = pd.to_datetime(one["month"])
     c1, c2 = st.columns([3, 2])
-    c1.plotly_chart(charts.plot_series(one, title=f"{feats.get(metric, {}).get('label', metric)} — {fmt.label(industry)}"), width="stretch")
-    c2.plotly_chart(charts.plot_seasonality(one, title="Seasonality: average deviation from trend"), width="stretch")
+    c1.plotly_chart(charts.plot_series(one, title=f"{feats.get(metric, {}).get('label', metric)} — {group}"), width="stretch")
+    if one["month"].nunique() >= 24:  # seasonality needs two years around a 12-month trend
+        c2.plotly_chart(charts.plot_seasonality(one, title="Seasonality: average deviation from trend"), width="stretch")
 
-st.subheader("A company against its peers")
+st.subheader(f"A {noun['singular']} against its peers")
 id_col = schema.get("id")
 if id_col:
-    company = st.number_input("Company id", min_value=0, step=1, value=None, placeholder="e.g. 3", key="bm_company")
-    if company is not None:
-        match = sample[sample[id_col] == company]
-        if match.empty:
-            st.error(f"No company with id {company} in the training sample.")
-        else:
-            with common.user_errors():
-                profile = {k: (None if fmt.is_missing(v) else v) for k, v in match.iloc[0].to_dict().items()}
-                complete = all(profile.get(f) is not None for f in feats)
-                result = common.workspace().champion().analyze(profile)
-                percentiles.render_table(result.percentiles, feats)
+    ids = sample[id_col].dropna().astype(str).tolist()
+    picked_id = st.selectbox(f"{noun['singular'].capitalize()} id", ids, index=None, placeholder=f"Type to search {len(ids):,} ids", key="bm_entity")
+    if picked_id is not None:
+        row = sample[sample[id_col].astype(str) == picked_id].iloc[0].to_dict()
+        with common.user_errors():
+            profile = {k: v for k, v in row.items() if not fmt.is_missing(v)}
+            percentiles.render_table(common.workspace().champion().benchmark(profile), feats)

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from app import charts, common
+from app import format as fmt
 
 st.title("Model & explanations")
 d = common.details()
@@ -40,7 +41,7 @@ if "calibration" in curves:
     c[2].plotly_chart(charts.plot_curve(curves["calibration"]["predicted"], curves["calibration"]["observed"], "Predicted probability", "Observed rate", "Calibration", diagonal=True), width="stretch")
 
 st.subheader("Global explanations (SHAP)")
-st.caption(f"{expl.get('method', '')} on {expl.get('sample_size', 0):,} companies.")
+st.caption(f"{expl.get('method', '')} on {expl.get('sample_size', 0):,} {fmt.entity(common.schema_dict())['plural']}.")
 left, right = st.columns(2)
 left.plotly_chart(charts.plot_importance(expl["importance"], labels, title="Mean |SHAP| per feature"), width="stretch")
 dep = expl.get("dependence", {})

@@ -7,26 +7,28 @@ from app import charts, common
 from app import format as fmt
 
 st.title("Segments")
+plural = fmt.entity(common.schema_dict())["plural"]
 insights = common.details()["insights"]
 feats = common.features()
 segments = insights["segments"]
 names = {s["id"]: s["name"] for s in segments}
 proj = insights["projection"]
 
-st.plotly_chart(charts.plot_projection(proj["x"], proj["y"], proj["segment"], names, title="Companies on the first two principal components"), width="stretch")
+st.plotly_chart(charts.plot_projection(proj["x"], proj["y"], proj["segment"], names, title=f"{plural.capitalize()} on the first two principal components"), width="stretch")
 c1, c2 = st.columns(2)
-c1.plotly_chart(charts.plot_segment_bars(segments, "size", title="Companies per segment"), width="stretch")
+c1.plotly_chart(charts.plot_segment_bars(segments, "size", title=f"{plural.capitalize()} per segment"), width="stretch")
 if all(s.get("outcome_rate") is not None for s in segments):
     c2.plotly_chart(charts.plot_segment_bars(segments, "outcome_rate", title="Outcome rate per segment", percent=True), width="stretch")
 
 st.subheader("Segment profiles")
 for s in segments:
     st.markdown(f"<span style='color:{charts.segment_colour(s['id'])};font-size:1.3rem'>●</span> **{s['name']}** — {s['description']}", unsafe_allow_html=True)
-centroids = pd.DataFrame({s["name"]: s["centroid"] for s in segments})
+st.caption("Typical values: the median of each feature among the segment's members.")
+centroids = pd.DataFrame({s["name"]: {n: fmt.value(feats.get(n), v) for n, v in s["centroid"].items()} for s in segments})
 centroids.index = [feats.get(i, {}).get("label", i) for i in centroids.index]
-st.dataframe(centroids.map(lambda v: fmt.number(v)), width="stretch")
+st.dataframe(centroids, width="stretch")
 scores = [n for n in segments[0]["centroid"] if feats.get(n, {}).get("kind") == "score"]
 if scores:
     series = {s["name"]: [s["centroid"][n] for n in scores] for s in segments}
     colours = {s["name"]: charts.segment_colour(s["id"]) for s in segments}
-    st.plotly_chart(charts.plot_radar([feats[n]["label"] for n in scores], series, colours, title="Segment centroids (maturity scores)"), width="stretch")
+    st.plotly_chart(charts.plot_radar([feats[n]["label"] for n in scores], series, colours, title="Segment medians (scores)"), width="stretch")

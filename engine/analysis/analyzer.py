@@ -16,7 +16,12 @@ from engine.analysis import percentiles as pct
 from engine.analysis import wording
 from engine.analysis.explanations import explain_profile
 from engine.analysis.features import FeatureSpace
-from engine.analysis.recommendations import action_directions, candidate_actions, model_effects, recommend
+from engine.analysis.recommendations import (
+    action_directions,
+    candidate_actions,
+    model_effects,
+    recommend,
+)
 from engine.analysis.results import Analysis
 from engine.schema import Schema, missing_features, validate_profile
 

@@ -149,7 +149,7 @@ class FrequencyStats:
         self.widths_ = list(widths)
         self.counts_ = np.zeros((n_groups, C.shape[1], max(widths, default=1)), dtype=np.int64)
         for g, rows in group_rows(codes):
-            for j, width in enumerate(self.widths_):
+            for j in range(C.shape[1]):
                 values = C[rows, j]
                 self.counts_[g, j] = np.bincount(values[values >= 0], minlength=self.counts_.shape[2])
         self.count_ = self.counts_.sum(axis=2)

@@ -1,6 +1,14 @@
 """The dataset schema, the one table reader and the one validation of profiles and tables."""
 
-from engine.schema.model import Entity, Feature, Schema, Target, list_values, load_schema, parse_schema
+from engine.schema.model import (
+    Entity,
+    Feature,
+    Schema,
+    Target,
+    list_values,
+    load_schema,
+    parse_schema,
+)
 from engine.schema.tables import read_table
 from engine.schema.validation import check_frame, missing_features, target_labels, validate_profile
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from engine.analysis.series import benchmark_series
 from engine.encoding import dumps
 from engine.registry import analyzer_writers, sha256_file
 from engine.schema import read_table
@@ -42,8 +43,9 @@ def train_version(
         for name in ("metrics", "explanations", "insights", "reference"):
             files[f"{name}.json"] = _json_writer(getattr(fitted, name))
         files["sample.parquet"] = lambda p: fitted.sample.to_parquet(p, index=False)
-        if series is not None:
-            series_frame = read_table(series)
+        # The given monthly series, else one from the schema's time column (if it has one).
+        series_frame = read_table(series) if series is not None else benchmark_series(frame, schema)
+        if series_frame is not None:
             files["series.parquet"] = lambda p: series_frame.to_parquet(p, index=False)
         manifest = {
             "schema": fitted.analyzer.schema.to_dict(),

@@ -7,6 +7,7 @@ import pytest
 
 from app import format as fmt
 from app import uploads
+from engine.analysis.examples import example_profiles
 from engine.errors import DataError
 
 
@@ -17,8 +18,8 @@ def texts(at) -> str:
     return "\n".join(str(p) for p in parts)
 
 
-def analyze_company(at, company_id=3):
-    at.number_input(key="load_id").set_value(company_id).run()
+def analyze_company(at, company_id="3"):
+    at.selectbox(key="load_id").set_value(company_id).run()
     at.button(key="load_btn").click().run()
     at.button(key="FormSubmitter:profile-Analyze").click().run()
     return at
@@ -42,7 +43,7 @@ def test_analyze_company_shows_segment_prediction_percentiles(app, ws):
 
 def test_analyze_logs_the_prediction(app, ws):
     before = ws.monitoring.summary()["volume"]["total"]
-    analyze_company(app, 5)
+    analyze_company(app, "5")
     assert ws.monitoring.summary()["volume"]["total"] == before + 1
 
 
@@ -56,7 +57,7 @@ def test_what_if_slider_updates_probability(app, ws):
 
     assert shown().value == fmt.percent(before)  # nothing moved yet
     sliders = [s for s in at.slider if s.key and s.key.startswith("wi_")]
-    moves = {s.key: ws.what_if(analysis["profile"], {s.key.removeprefix("wi_"): s.max})["prediction"]["probability"] for s in sliders}
+    moves = {s.key: ws.what_if(analysis["profile"], {s.key.split("_", 2)[2]: s.max})["prediction"]["probability"] for s in sliders}
     key = next(k for k, p in moves.items() if fmt.percent(p) != fmt.percent(before))  # a driver whose move shows
     at.slider(key=key).set_value(at.slider(key=key).max).run()
     assert not at.exception
@@ -64,42 +65,43 @@ def test_what_if_slider_updates_probability(app, ws):
     assert shown().delta == f"{(moves[key] - before) * 100:+.1f} points"
 
 
-def chosen_sample_rows(sample: pd.DataFrame, schema: dict) -> dict:
-    """The companies the three sample profiles describe, picked independently of the app."""
-    scores = [f["name"] for f in schema["features"] if f["kind"] == "score"]
-    full = sample.dropna(subset=scores)
-    mean = full[scores].mean(axis=1)
-    return {
-        "High tech, low strategy": full.loc[(full["technology"] - full["strategy"]).idxmax()],
-        "All-round leader": full.loc[mean.idxmax()],
-        "Early-stage": full.loc[mean.idxmin()],
-    }
+def test_example_profiles_load_and_analyse(app, ws):
+    """Each example is a real row of the sample, analysed as it is (gaps stay gaps)."""
+    check_example_profiles(app, ws)
 
 
-def test_sample_profiles_load_and_analyse(app, ws):
+def check_example_profiles(app, ws):
     sample, schema = ws.table("sample"), ws.details()["manifest"]["schema"]
-    segment_columns = schema["segments"]["columns"]
-    for choice, row in chosen_sample_rows(sample, schema).items():
+    examples = example_profiles(sample, ws.champion().schema)
+    assert len(examples) == 3
+    for choice, row in examples.items():
         app.selectbox(key="sample_choice").set_value(choice).run()
         app.button(key="sample_btn").click().run()
+        assert "analysis" not in app.session_state  # the previous result went with the old profile
         app.button(key="FormSubmitter:profile-Analyze").click().run()
-        assert not app.exception
-        assert not app.error, [e.value for e in app.error]
+        assert not app.exception and not app.error, [e.value for e in app.error]
         analysis = app.session_state["analysis"]
         profile = analysis["profile"]
-        assert {c: profile[c] for c in segment_columns} == {c: row[c] for c in segment_columns}
+        assert profile[schema["id"]] == str(row[schema["id"]])
+        for c in schema["segments"]["columns"]:
+            assert profile[c] == (None if pd.isna(row[c]) else row[c]), (choice, c)
         for f in schema["features"]:
-            value = sample[f["name"]].median() if pd.isna(row[f["name"]]) else row[f["name"]]
-            assert profile[f["name"]] == pytest.approx(value, abs=0.051 if f["kind"] == "score" else 1e-9), (choice, f["name"])
-        assert profile.get(schema["id"]) is None  # a sample profile is analysed without its id
+            if pd.isna(row[f["name"]]):
+                assert f["name"] in analysis["missing"]
+            elif f["kind"] == "category":
+                assert profile[f["name"]] == row[f["name"]]
+            else:
+                assert profile[f["name"]] == pytest.approx(row[f["name"]], abs=0.051 if f["kind"] == "score" else 1e-9), (choice, f["name"])
         assert analysis["segment"]["name"] in texts(app)
 
 
-def test_unknown_company_is_a_message_not_a_traceback(app):
-    app.number_input(key="load_id").set_value(999999).run()
+def test_loading_another_company_clears_the_old_result(app):
+    analyze_company(app, "3")
+    assert app.session_state["analysis"]["profile"]["company_id"] == "3"
+    app.selectbox(key="load_id").set_value("7").run()
     app.button(key="load_btn").click().run()
-    assert not app.exception
-    assert any("No company with id 999999" in e.value for e in app.error)
+    assert "analysis" not in app.session_state
+    assert "Profile of company **7**" in texts(app)
 
 
 @pytest.mark.parametrize("page, expected", [
@@ -133,7 +135,7 @@ def test_monitoring_shows_drift_verdict_and_alerts(app, ws):
 
 def test_benchmarks_company_percentile_rows(app):
     app.switch_page("pages/benchmarks.py").run()
-    app.number_input(key="bm_company").set_value(3).run()
+    app.selectbox(key="bm_entity").set_value("3").run()
     assert not app.exception
     assert any("Rank" in d.value.columns for d in app.dataframe)
 

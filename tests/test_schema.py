@@ -92,6 +92,64 @@ def test_schema_round_trips_through_dict():
     assert again == schema
 
 
+def test_schema_v2_round_trips_through_dict():
+    from engine.demo.customers import schema_text as customers_schema
+
+    schema = parse_schema(tomllib.loads(customers_schema())).with_learned_values({"payment_method": ("Cash", "Card"), "region": ("N", "S")})
+    assert parse_schema(schema.to_dict()) == schema
+    assert schema.feature("payment_method").values == ("Cash", "Card")
+    assert schema.feature("contract").values == ("Month-to-month", "One year", "Two year")  # declared wins
+    numeric = parse_schema({"target": {"column": "y", "kind": "numeric"}, "features": [{"name": "x"}]})
+    assert parse_schema(numeric.to_dict()) == numeric
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"features": [{"name": "x"}], "colour": "red"}, ["unknown key 'colour'", "expected one of"]),
+        ({"features": [{"name": "x", "kindd": "metric"}]}, ["feature 'x'", "unknown key 'kindd'"]),
+        ({"features": [{"name": "x", "kind": "binary", "better": "higher"}]}, ["'better' applies to score and metric", "'binary'"]),
+        ({"features": [{"name": "x", "kind": "category", "min": 0}]}, ["'min' applies to score and metric"]),
+        ({"features": [{"name": "x", "values": ["a"]}]}, ["'values' applies to category features only"]),
+        ({"features": [{"name": "x", "kind": "category", "values": ["a", "a"]}]}, ["distinct values"]),
+        ({"features": [{"name": "x", "required": "yes"}]}, ["'required' should be true or false", "'yes'"]),
+        ({"features": [{"name": "x", "actionable": 1}]}, ["'actionable' should be true or false"]),
+        ({"features": [{"name": "x"}], "entity": "customer"}, ["'entity' should be a table"]),
+        ({"features": [{"name": "x"}], "entity": {"plural": "stores"}}, ["'singular'", "missing"]),
+        ({"features": [{"name": "x"}], "na_values": [0]}, ["'na_values' should be a list of strings"]),
+        ({"features": [{"name": "x"}], "time": 3}, ["'time' should be a string"]),
+        ({"features": [{"name": "x"}], "target": {"column": "y", "kind": "count"}}, ["[target]", "'kind'", "'binary'", "'numeric'"]),
+        ({"features": [{"name": "x"}], "target": {"column": "y", "kind": "numeric", "positive": 1}}, ["'positive' applies to a binary target"]),
+        ({"features": [{"name": "x"}], "drift": {"tests": {"x": "magic"}}}, ["[drift] tests.x", "'magic'"]),
+        ({"features": [{"name": "x"}], "drift": {"tests": {"z": "ks"}}}, ["'z' is not a feature or segment"]),
+        ({"features": [{"name": "x"}], "drift": {"thresholds": {"x": -1}}}, ["thresholds.x", "positive number"]),
+    ],
+    ids=[
+        "unknown-top-key", "unknown-feature-key", "better-on-binary", "min-on-category", "values-on-metric",
+        "duplicate-values", "required-not-bool", "actionable-not-bool", "entity-not-table", "entity-without-singular",
+        "na-values-not-strings", "time-not-string", "bad-target-kind", "positive-on-numeric-target",
+        "unknown-drift-test", "drift-unknown-column", "drift-negative-threshold",
+    ],
+)  # fmt: skip
+def test_schema_v2_errors_name_key_and_expectation(raw, expected):
+    with pytest.raises(SchemaError) as err:
+        parse_schema(raw, source="s.toml")
+    for part in expected:
+        assert part in str(err.value), f"{part!r} not in {err.value}"
+
+
+def test_binary_values_are_read_as_yes_or_no():
+    schema = parse_schema({"features": [{"name": "flag", "kind": "binary"}, {"name": "churn", "kind": "binary", "positive": "Churned"}]})
+    for text, value in (("Yes", 1.0), ("no", 0.0), ("TRUE", 1.0), ("0", 0.0), (1, 1.0), (False, 0.0)):
+        assert validate_profile(schema, {"flag": text})["flag"] == value
+    assert validate_profile(schema, {"churn": "Churned"})["churn"] == 1.0
+    assert validate_profile(schema, {"churn": "Stayed"})["churn"] == 0.0  # with a positive, the rest is no
+    with pytest.raises(ProfileError, match="flag: not yes or no: 'maybe'"):
+        validate_profile(schema, {"flag": "maybe"})
+    with pytest.raises(ProfileError, match="flag: not yes or no: 2"):
+        validate_profile(schema, {"flag": 2})
+
+
 # ----- profiles ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def schema():

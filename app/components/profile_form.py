@@ -97,7 +97,7 @@ def _inputs(schema: dict) -> None:
                 col.selectbox(label, f.get("values", []), key=key, placeholder="not given")
             else:
                 col.number_input(label, min_value=f.get("min"), max_value=f.get("max"), key=key, placeholder="not given",
-                                 step=0.1 if kind == "score" else None, format="%.1f" if kind == "score" else "%.4g")
+                                 step=0.1 if kind == "score" else None, format="%.1f" if kind == "score" else "%g")
 
 
 def _profile(schema: dict) -> dict:

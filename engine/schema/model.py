@@ -188,6 +188,8 @@ class Schema:
             d["na_values"] = list(self.na_values)
         if self.target:
             d["target"] = asdict(self.target)
+            if self.target.kind == "numeric":
+                del d["target"]["positive"]  # a numeric target has no positive class
         if self.segments:
             values = {k: list(v) for k, v in self.segment_values.items()}
             d["segments"] = {"columns": list(self.segments), "values": values}

@@ -1,5 +1,6 @@
-"""Drive the real app in the system Chromium: analyse company 3, see segment and prediction,
-and save a screenshot of every page to docs/screenshots/<page>.png."""
+"""Drive the real app in the system Chromium on both built-in datasets: load an entity by its
+id, analyse it, see segment and prediction, open every page, and save a screenshot of every
+page to docs/screenshots/<page>.png (companies) and docs/screenshots/customers-<page>.png."""
 
 import os
 import shutil
@@ -26,9 +27,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# dataset -> (home, entity noun, id to load, text the prediction shows, screenshot prefix)
+DATASETS = {
+    "companies": ("demo-history", "company", "3", "High growth next year", ""),
+    "customers": ("customers", "customer", "CU-00003", "Churns within 3 months", "customers-"),
+}
+
+
+@pytest.fixture(scope="module", params=list(DATASETS))
+def dataset(request):
+    return DATASETS[request.param]
+
+
 @pytest.fixture(scope="module")
-def server(writable_home):
-    home = writable_home("demo-history")
+def server(writable_home, dataset):
+    home = writable_home(dataset[0])
     port = free_port()
     env = {**os.environ, "BENCHAI_HOME": str(home)}
     env.pop("BENCHAI_ADMIN_PASSWORD_SHA256", None)
@@ -59,27 +72,34 @@ def page(server):
         browser.close()
 
 
-def test_analyze_company_and_screenshot_every_page(server, page):
-
+def test_analyze_by_id_and_screenshot_every_page(server, page, dataset):
+    _, noun, entity_id, target_label, prefix = dataset
     page.goto(server)
-    page.get_by_text("Analyze a company").wait_for()
-    page.get_by_role("spinbutton", name="Company id").fill("3")
-    page.get_by_role("spinbutton", name="Company id").press("Enter")
-    page.get_by_role("button", name="Load company").click()
-    page.get_by_text("Profile of company").wait_for()
+    page.get_by_text(f"Analyze a {noun}").wait_for()
+    picker = page.get_by_role("combobox", name=f"{noun.capitalize()} id")
+    picker.click()
+    picker.fill(entity_id)
+    page.get_by_role("option", name=entity_id, exact=True).click()
+    page.get_by_role("button", name=f"Load {noun}").click()
+    page.get_by_text(f"Profile of {noun}").wait_for()
     page.get_by_role("button", name="Analyze").click()
     page.get_by_text("Percentile rankings against peers").wait_for()
     body = page.inner_text("body")
-    assert "Segment" in body and "Prediction" in body and "High growth next year" in body
+    assert "Segment" in body and "Prediction" in body and target_label in body
+    if noun != "company":
+        assert "compan" not in body.lower()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.wait_for_timeout(1500)
-    page.screenshot(path=str(SHOTS / "analyze.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"{prefix}analyze.png"), full_page=True)
     for name, path in PAGES.items():
         if name == "analyze":
             continue
         page.goto(f"{server}/{path}")
         page.wait_for_selector("h1")
         page.wait_for_timeout(2500)  # let plotly draw
-        assert "Traceback" not in page.inner_text("body")
-        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    assert all((SHOTS / f"{n}.png").is_file() for n in PAGES)
+        body = page.inner_text("body")
+        assert "Traceback" not in body
+        if noun != "company":
+            assert "compan" not in body.lower(), name
+        page.screenshot(path=str(SHOTS / f"{prefix}{name}.png"), full_page=True)
+    assert all((SHOTS / f"{prefix}{n}.png").is_file() for n in PAGES)

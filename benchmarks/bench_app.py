@@ -37,7 +37,7 @@ def main() -> None:
         at.run()
         first = timed(lambda at=at, path=path: at.switch_page(path).run())
         if name.startswith("Analyze"):
-            at.number_input(key="load_id").set_value(3).run()
+            at.selectbox(key="load_id").set_value("3").run()
             at.button(key="load_btn").click().run()
         rerun = timed(lambda at=at, change=change: change(at))
         assert not at.exception, at.exception

@@ -27,7 +27,7 @@ def ensure_ready(ws: api.Workspace) -> None:
         bar = st.progress(0.0, text="Writing the demo dataset")
         demo = ws.home / "demo"
         kind = os.environ.get("BENCHAI_DEMO_KIND", "companies")
-        files = api.demo_data(demo, kind=kind, companies=5000, seed=0)
+        files = api.demo_data(demo, kind=kind, rows=5000, seed=0)
         bar.progress(STEPS["demo"], text="Training the models")
 
         def on_progress(step: str, fraction: float) -> None:

@@ -126,7 +126,7 @@ def _trained_home(home: Path | None, scratch: Path) -> Path:
             shutil.copytree(home / "models", target / "models")
             return target
     print("training a demo version (about a minute)...", file=sys.stderr)
-    paths = api.demo_data(scratch / "demo", companies=2000)
+    paths = api.demo_data(scratch / "demo", rows=2000)
     api.workspace(target).train(paths["companies"], paths["schema"])
     return target
 

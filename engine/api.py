@@ -37,17 +37,17 @@ def workspace(home: str | Path | None = None) -> Workspace:
 DEMO_KINDS = ("companies", "customers")
 
 
-def demo_data(out: str | Path, *, kind: str = "companies", companies: int = 5000, seed: int = 0) -> dict:
-    """Write a built-in dataset to ``out``: the company demo (companies.csv, current.csv,
-    schema.toml, ...) or, with ``kind="customers"``, the customer table (customers.csv, ...).
-    ``companies`` is the number of rows of either."""
+def demo_data(out: str | Path, *, kind: str = "companies", rows: int = 5000, seed: int = 0) -> dict:
+    """Write a built-in dataset of ``rows`` rows to ``out``: the company demo (companies.csv,
+    current.csv, schema.toml, ...) or, with ``kind="customers"``, the customer table
+    (customers.csv, current.csv, schema.toml)."""
     from engine.demo import write_customers, write_demo
 
     if kind not in DEMO_KINDS:
         raise DataError(f"kind: expected one of {list(DEMO_KINDS)}, got {kind!r}.")
     if kind == "customers":
-        return write_customers(out, n=companies, seed=seed)
-    return write_demo(out, n_companies=companies, seed=seed)
+        return write_customers(out, n=rows, seed=seed)
+    return write_demo(out, n_companies=rows, seed=seed)
 
 
 def load_dataset(data, schema: str | Path | Schema, *, require_target: bool = False) -> tuple[pd.DataFrame, Schema]:

@@ -16,7 +16,7 @@ from engine.errors import BenchError, DataError
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="benchai", description="Benchmarking AI: company benchmarking engine.")
+    p = argparse.ArgumentParser(prog="benchai", description="Benchmarking AI: benchmark any entity (companies, customers, stores, ...) against its peers.")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--home", default=None, help="model registry and database folder (default: $BENCHAI_HOME or ./artifacts)")
     sub = p.add_subparsers(dest="command", required=True)
@@ -24,7 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("demo-data", parents=[common], help="write a built-in dataset (companies or customers)")
     s.add_argument("--out", required=True)
     s.add_argument("--kind", default="companies", help="which built-in dataset: companies (default) or customers")
-    s.add_argument("--companies", "--rows", dest="companies", type=int, default=5000, help="number of rows")
+    s.add_argument("--rows", "--companies", dest="rows", type=int, default=5000, help="number of rows (--companies: the old name)")
     s.add_argument("--seed", type=int, default=0)
 
     s = sub.add_parser("train", parents=[common], help="fit every model and register a version")
@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
 
     ws = api.workspace(args.home)
     if args.command == "demo-data":
-        _print(api.demo_data(args.out, kind=args.kind, companies=args.companies, seed=args.seed))
+        _print(api.demo_data(args.out, kind=args.kind, rows=args.rows, seed=args.seed))
     elif args.command == "train":
         def progress(stage: str, fraction: float) -> None:
             if not args.quiet:

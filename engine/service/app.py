@@ -25,8 +25,8 @@ from engine.service.routes import ROUTERS
 from engine.service.serving import Serving
 
 DESCRIPTION = (
-    "Company benchmarking: segment, anomalies, recommendations, percentiles and outcome prediction "
-    "for one company profile, batch scoring, benchmarks, model registry, training jobs, feedback and "
+    "Benchmarking of one entity (a company, a customer, a store: the rows of the served dataset): "
+    "segment, anomalies, recommendations, percentiles and outcome prediction for one profile, batch scoring, benchmarks, model registry, training jobs, feedback and "
     "drift. Request bodies follow the served dataset schema."
 )
 

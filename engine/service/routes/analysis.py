@@ -31,7 +31,7 @@ router = APIRouter(tags=["analysis"])
     openapi_extra={"x-contract": "profile"},
 )
 async def analyze(request: Request) -> Response:
-    """Analyse one company profile: segment, anomalies, recommendations, similar companies,
+    """Analyse one profile: segment, anomalies, recommendations, similar entities,
     percentiles and (with a target) the outcome prediction with its SHAP explanation."""
     state = request.app.state
     champion = state.serving.current()

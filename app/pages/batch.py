@@ -11,6 +11,7 @@ st.caption("Upload a CSV or Parquet table with the columns of the schema: "
 upload = st.file_uploader("Table to score", type=list(uploads.TABLE_TYPES), key="batch_upload")
 if upload is not None and st.button("Score the table", type="primary", key="batch_go"):
     bar = st.progress(0.0, text="Scoring")
+    st.session_state.pop("batch_result", None)  # a failed upload must not leave old scores to download
     with common.user_errors():
         frame = uploads.read_table(upload.name, upload.getvalue())
         scored = common.workspace().score(frame, progress=lambda step, f: bar.progress(min(1.0, float(f)), text=f"Scoring ({f:.0%})"))

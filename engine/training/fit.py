@@ -69,11 +69,8 @@ def fit_version(
     scaler = FeatureScaler().fit(X, binary=space.binary)
     Z = scaler.transform(X)
     cluster_index = _cluster_features(space)
-    labels = [space.numeric[i].label.lower().replace(" maturity", "") for i in cluster_index]
-    directed = all(space.numeric[i].sign > 0 for i in cluster_index)
-
     report("segments", 0.05)
-    segments = SegmentModel(k=k, seed=seed).fit(Z[:, cluster_index], labels, directed=directed, plural=schema.entity.plural)
+    segments = _segments(space, Z, cluster_index, k, seed)
     report("peer statistics", 0.3)
     groups = PeerGroups().fit(df, schema.segments)
     codes = groups.codes(df)
@@ -111,6 +108,12 @@ def fit_version(
     reference = _reference(df, schema, analyzer, seed)
     report("done", 1.0)
     return FittedVersion(analyzer, params, metrics, explanations, insights, sample, reference, time.monotonic() - started)
+
+
+def _segments(space: FeatureSpace, Z: np.ndarray, cluster_index: list[int], k: int | None, seed: int) -> SegmentModel:
+    labels = [space.numeric[i].label.lower().replace(" maturity", "") for i in cluster_index]
+    directed = all(space.numeric[i].sign > 0 for i in cluster_index)
+    return SegmentModel(k=k, seed=seed).fit(Z[:, cluster_index], labels, directed=directed, plural=space.schema.entity.plural)
 
 
 def _known_values(df: pd.DataFrame, schema: Schema) -> dict[str, tuple[str, ...]]:

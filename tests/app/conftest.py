@@ -21,14 +21,30 @@ def ws(app_home):
     return api.workspace(app_home)
 
 
-@pytest.fixture
-def app(app_home, monkeypatch):
-    """An AppTest of the real entry script against the trained home (first run done)."""
+# Every page but Analyze, with a heading it must show.
+PAGES = [
+    ("pages/benchmarks.py", "Monthly benchmarks"),
+    ("pages/segments.py", "Segment profiles"),
+    ("pages/model.py", "Held-out ROC AUC"),
+    ("pages/monitoring.py", "Alerts"),
+    ("pages/models.py", "Registry"),
+    ("pages/batch.py", "Batch scoring"),
+]
+
+
+def start_app(home: Path, monkeypatch):
+    """An AppTest of the real entry script against a trained home (first run done), in local
+    mode (no admin password)."""
     from streamlit.testing.v1 import AppTest
 
-    monkeypatch.setenv("BENCHAI_HOME", str(app_home))
+    monkeypatch.setenv("BENCHAI_HOME", str(home))
     monkeypatch.delenv("BENCHAI_ADMIN_PASSWORD_SHA256", raising=False)
     at = AppTest.from_file(MAIN, default_timeout=120)
     at.run()
     assert not at.exception
     return at
+
+
+@pytest.fixture
+def app(app_home, monkeypatch):
+    return start_app(app_home, monkeypatch)

@@ -9,6 +9,7 @@ from app import format as fmt
 from app import uploads
 from engine.analysis.examples import example_profiles
 from engine.errors import DataError
+from tests.app.conftest import PAGES
 
 
 def texts(at) -> str:
@@ -104,14 +105,7 @@ def test_loading_another_company_clears_the_old_result(app):
     assert "Profile of company **7**" in texts(app)
 
 
-@pytest.mark.parametrize("page, expected", [
-    ("pages/benchmarks.py", "Monthly benchmarks"),
-    ("pages/segments.py", "Segment profiles"),
-    ("pages/model.py", "Held-out ROC AUC"),
-    ("pages/monitoring.py", "Alerts"),
-    ("pages/models.py", "Registry"),
-    ("pages/batch.py", "Batch scoring"),
-])
+@pytest.mark.parametrize("page, expected", PAGES)
 def test_every_page_renders(app, page, expected):
     app.switch_page(page).run()
     assert not app.exception

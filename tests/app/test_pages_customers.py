@@ -5,7 +5,7 @@ profile on screen."""
 import pytest
 
 from engine import api
-from tests.app.conftest import MAIN
+from tests.app.conftest import PAGES, start_app
 from tests.app.test_pages import check_example_profiles, texts
 
 DEMO_WORDS = ("compan", "maturity", "industry")
@@ -23,14 +23,7 @@ def cws(customers_home):
 
 @pytest.fixture
 def capp(customers_home, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
-    monkeypatch.setenv("BENCHAI_HOME", str(customers_home))
-    monkeypatch.delenv("BENCHAI_ADMIN_PASSWORD_SHA256", raising=False)
-    at = AppTest.from_file(MAIN, default_timeout=120)
-    at.run()
-    assert not at.exception
-    return at
+    return start_app(customers_home, monkeypatch)
 
 
 def no_demo_words(at) -> None:
@@ -91,14 +84,7 @@ def test_example_profiles_come_from_the_data(capp, cws):
     check_example_profiles(capp, cws)
 
 
-@pytest.mark.parametrize("page, expected", [
-    ("pages/benchmarks.py", "Monthly benchmarks"),
-    ("pages/segments.py", "Segment profiles"),
-    ("pages/model.py", "Held-out ROC AUC"),
-    ("pages/monitoring.py", "Alerts"),
-    ("pages/models.py", "Registry"),
-    ("pages/batch.py", "Batch scoring"),
-])  # fmt: skip
+@pytest.mark.parametrize("page, expected", PAGES)
 def test_every_page_speaks_of_customers(capp, page, expected):
     capp.switch_page(page).run()
     assert not capp.exception

@@ -99,7 +99,7 @@ class Monitor:
         """Record actual outcomes -> {"recorded", "matched", "unmatched"}.
 
         Each row (a table, a file or a list of dicts) names a ``prediction_id`` or the entity's
-        id (the served schema's id column, or ``company_id``), the outcome (the target column's
+        id (under the served schema's id column, ``entity_id`` or the older ``company_id``), the outcome (the target column's
         own values, or ``outcome`` 0/1) and optionally ``ts``. A row is matched when it labels a
         logged prediction: its prediction id, or a prediction of its entity at or before ``ts``.
         """
@@ -168,8 +168,8 @@ class Monitor:
 def _feedback_row(i: int, r: dict, schema: Schema) -> dict:
     """One feedback row in the store's shape; DataError naming the row and what was expected."""
     target = schema.target.column if schema.target else None
-    id_col = schema.id if schema.id and schema.id in r else "company_id"
-    names = [n for n in ("prediction_id", schema.id, "company_id") if n]
+    names = [n for n in ("prediction_id", schema.id, "entity_id", "company_id") if n]
+    id_col = next((n for n in names[1:] if r.get(n) is not None), "entity_id")
     if "outcome" not in r and target not in r:
         raise DataError(f"feedback row {i}: expected an outcome column ('{target or 'outcome'}' or 'outcome'), got {sorted(r)}.")
     outcome = _outcome(r["outcome"] if "outcome" in r else r[target], schema)

@@ -221,25 +221,26 @@ class TrainIn(BaseModel):
     )
 
 
+_EntityId = Annotated[str, Field(min_length=1, max_length=ID_MAX_LENGTH)] | Annotated[int, Field(strict=True)] | None
+
+
 class FeedbackRow(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "anyOf": [{"required": ["prediction_id"]}, {"required": ["company_id"]}]
+            "anyOf": [{"required": ["prediction_id"]}, {"required": ["entity_id"]}, {"required": ["company_id"]}]
         },
     )
     prediction_id: int = Field(None, ge=1, le=2**63 - 1, description="From an /analyze response.")
-    company_id: (
-        Annotated[str, Field(min_length=1, max_length=ID_MAX_LENGTH)]
-        | Annotated[int, Field(strict=True)]
-    ) = Field(None, description="The entity's id (the schema's id column); matches its latest prediction before ``ts``.")
+    entity_id: _EntityId = Field(None, description="The entity's id (the value of the schema's id column); matches its latest prediction before ``ts``.")
+    company_id: _EntityId = Field(None, description="The former name of ``entity_id`` (kept for existing clients).")
     outcome: Literal[0, 1]
     ts: datetime | None = Field(None, description="When the outcome was observed (default: now).")
 
     @model_validator(mode="after")
     def _names_a_prediction(self) -> FeedbackRow:
-        if self.prediction_id is None and self.company_id is None:
-            raise ValueError("give a prediction_id or a company_id")
+        if self.prediction_id is None and self.entity_id is None and self.company_id is None:
+            raise ValueError("give a prediction_id or an entity_id")
         return self
 
 

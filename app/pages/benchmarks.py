@@ -39,7 +39,7 @@ else:
     m[3].metric("p10 – p90", f"{fmt.value(f, q[0.1])} – {fmt.value(f, q[0.9])}")
     st.plotly_chart(charts.plot_distribution(values, title=f"{f['label']} in this peer group"), width="stretch")
 
-st.subheader("Monthly benchmarks: trend and seasonality")
+st.subheader("Monthly benchmarks")
 series = common.table("series")
 if series is None or series.empty:
     st.info("This model version has no monthly series (the schema names no time column and none was given at training).")
@@ -57,6 +57,8 @@ else:
     c1.plotly_chart(charts.plot_series(one, title=f"{feats.get(metric, {}).get('label', metric)} — {group}"), width="stretch")
     if one["month"].nunique() >= 24:  # seasonality needs two years around a 12-month trend
         c2.plotly_chart(charts.plot_seasonality(one, title="Seasonality: average deviation from trend"), width="stretch")
+    else:
+        c2.caption(f"Seasonality needs at least 24 months of medians; this series has {one['month'].nunique()}.")
 
 st.subheader(f"A {noun['singular']} against its peers")
 id_col = schema.get("id")

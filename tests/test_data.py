@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -121,3 +123,47 @@ def test_check_frame_target_never_positive(frame):
     frame["won"] = ["no", "no", "maybe", None]
     with pytest.raises(DataError, match="never equals the positive value 'yes'"):
         check_frame(frame, SCHEMA)
+
+
+# ----- schema v2 tables: flags, categories, unknown values --------------------------------------
+V2 = parse_schema(
+    {
+        "id": "cid",
+        "features": [
+            {"name": "spend"},
+            {"name": "plan", "kind": "category", "values": ["basic", "pro"]},
+            {"name": "autopay", "kind": "binary", "positive": "Y"},
+        ],
+    }
+)
+
+
+def test_check_frame_reads_flags_and_categories():
+    frame = pd.DataFrame({"cid": [1.0, 2.0, None], "spend": ["1", "?", "3"], "plan": ["pro", " ", "basic"], "autopay": ["Y", "no", "TRUE"]})
+    out = check_frame(frame, V2)
+    assert out["cid"].tolist()[:2] == ["1", "2"]  # a float column of ids keeps the text of the id
+    assert out["autopay"].tolist() == [1.0, 0.0, 1.0]
+    assert out["plan"].iloc[0] == "pro" and pd.isna(out["plan"].iloc[1])
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "message"),
+    [
+        ("plan", ["pro", "gold", "gold"], "column 'plan' has 2 value(s) outside the known ones, such as ['gold']"),
+        ("autopay", ["Y", "Yess", "no"], "column 'autopay' should hold yes or no"),
+    ],
+)
+def test_check_frame_refuses_unknown_categories_and_flag_typos(column, values, message):
+    frame = pd.DataFrame({"cid": [1, 2, 3], "spend": [1, 2, 3], "plan": ["pro", "basic", "pro"], "autopay": ["Y", "no", "no"]})
+    frame[column] = values
+    with pytest.raises(DataError, match=re.escape(message)):
+        check_frame(frame, V2, source="t.csv")
+
+
+def test_a_schema_without_numeric_features_is_a_clear_error(tmp_path):
+    from engine import api
+
+    schema = parse_schema({"features": [{"name": "plan", "kind": "category"}]})
+    frame = pd.DataFrame({"plan": ["a", "b"] * 20})
+    with pytest.raises(DataError, match="no score, metric or binary feature"):
+        api.workspace(tmp_path / "home").train(frame, schema)

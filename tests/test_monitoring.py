@@ -136,3 +136,19 @@ def test_auto_policy_retrains_through_the_quality_gate(replayed, tmp_path):
     assert len(after) == len(before) + 1
     assert api.workspace(work).audit_log()[-1]["actor"] == "auto-retrain"
     assert any(a["kind"] == "auto_retrain" for a in api.workspace(work).monitoring.alerts())
+
+
+def test_feedback_by_numeric_ids_with_a_blank_and_target_values(replayed, tmp_path, capsys):
+    """An id column read as floats (a blank makes pandas do it) still matches the logged ids,
+    and the target column's own values count as training counts them."""
+    home, paths, _ = replayed
+    work = tmp_path / "home"
+    shutil.copytree(home, work)
+    logged = pd.read_csv(paths["current"])["company_id"].head(3).tolist()  # replayed: in the log
+    path = tmp_path / "fb.csv"
+    pd.DataFrame({"company_id": [*logged, None], "high_growth": [1, 0, 1, 0], "prediction_id": [None, None, None, 1]}).to_csv(path, index=False)
+    assert cli(["feedback", "--home", str(work), "--data", str(path)]) == 0
+    assert json.loads(capsys.readouterr().out) == {"recorded": 4, "matched": 4, "unmatched": 0}
+    labelled = api.workspace(work).store.labelled_predictions()
+    stored = labelled[labelled["company_id"].isin([str(i) for i in logged])].sort_values("ts").groupby("company_id")["outcome"].last()
+    assert stored[[str(i) for i in logged]].tolist() == [1, 0, 1]

@@ -143,7 +143,10 @@ def test_binary_values_are_read_as_yes_or_no():
     for text, value in (("Yes", 1.0), ("no", 0.0), ("TRUE", 1.0), ("0", 0.0), (1, 1.0), (False, 0.0)):
         assert validate_profile(schema, {"flag": text})["flag"] == value
     assert validate_profile(schema, {"churn": "Churned"})["churn"] == 1.0
-    assert validate_profile(schema, {"churn": "Stayed"})["churn"] == 0.0  # with a positive, the rest is no
+    assert validate_profile(schema, {"churn": "no"})["churn"] == 0.0
+    for typo in ("Stayed", "Churnd", "Yess"):  # a typo is refused, never read as "no"
+        with pytest.raises(ProfileError, match=f"churn: not yes or no: '{typo}'"):
+            validate_profile(schema, {"churn": typo})
     with pytest.raises(ProfileError, match="flag: not yes or no: 'maybe'"):
         validate_profile(schema, {"flag": "maybe"})
     with pytest.raises(ProfileError, match="flag: not yes or no: 2"):

@@ -2,8 +2,11 @@
 and exact TreeSHAP contributions.
 
 Segment columns and category features are one-hot encoded (their SHAP values are summed back
-to one row per original column); missing values are left to XGBoost's learned default
-directions (a missing category is all zeros); class imbalance is handled
+to one row per original column). A missing value is left to XGBoost's learned default direction
+only for a column that had gaps in training (a missing category is then all zeros); a column
+that never had one gives the trees no learned direction (a gap would go down an arbitrary
+branch and read like an extreme value), so it is filled with the training median (numbers) or
+most frequent value (categories) before predicting; class imbalance is handled
 with ``scale_pos_weight``. Contributions come from XGBoost's own TreeSHAP (``pred_contribs``),
 the algorithm shap.TreeExplainer runs; a test checks both agree.
 """
@@ -51,6 +54,10 @@ class OutcomeClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.array([0, 1])
         self.categories_ = {c: sorted(X[c].dropna().astype(str).unique()) for c in self.categorical}
         self.columns_ = list(self.features) + [f"{c}={v}" for c in self.categorical for v in self.categories_[c]]
+        numbers = X[list(self.features)].to_numpy(dtype=float)
+        gaps = np.isnan(numbers).any(axis=0)
+        self.fill_ = np.where(gaps, np.nan, np.nanmedian(np.where(np.isnan(numbers).all(axis=0), 0.0, numbers), axis=0))
+        self.fill_categories_ = {c: X[c].astype(str).mode().iloc[0] for c in self.categorical if X[c].notna().all()}
         pos = max(y.sum(), 1.0)
         model = xgb.XGBClassifier(
             n_estimators=self.n_estimators,
@@ -68,10 +75,13 @@ class OutcomeClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def design(self, X: pd.DataFrame) -> np.ndarray:
-        """DataFrame -> (n, columns) float32: features as-is (NaN kept), categorical one-hot."""
-        parts = [X[list(self.features)].to_numpy(dtype=np.float32)]
+        """DataFrame -> (n, columns) float32: features as-is (gaps filled only where training had
+        none), categorical one-hot."""
+        numbers = X[list(self.features)].to_numpy(dtype=np.float32)
+        parts = [np.where(np.isnan(numbers), self.fill_.astype(np.float32), numbers)]
         for c in self.categorical:
-            codes = text_codes(X[c], self.categories_[c])
+            values = X[c].where(X[c].notna(), self.fill_categories_.get(c)) if c in self.fill_categories_ else X[c]
+            codes = text_codes(values, self.categories_[c])
             onehot = np.zeros((len(X), len(self.categories_[c])), dtype=np.float32)
             known = codes >= 0
             onehot[np.flatnonzero(known), codes[known]] = 1.0
@@ -81,11 +91,12 @@ class OutcomeClassifier(ClassifierMixin, BaseEstimator):
     def design_row(self, x: np.ndarray, seg: dict) -> np.ndarray:
         """Fast path for one profile: numeric values (f,) + categorical values -> (1, columns)."""
         row = np.zeros(len(self.columns_), dtype=np.float32)
-        row[: len(self.features)] = x
+        row[: len(self.features)] = np.where(np.isnan(x), self.fill_, x)
         offset = len(self.features)
         for c in self.categorical:
             cats = self.categories_[c]
-            v = str(seg.get(c))
+            v = seg.get(c)
+            v = str(self.fill_categories_.get(c) if v is None else v)
             if v in cats:
                 row[offset + cats.index(v)] = 1.0
             offset += len(cats)

@@ -17,7 +17,8 @@ from engine.monitoring.drift import ReferenceProfile, drift_report, series_drift
 from engine.monitoring.performance import estimated_performance, realised_performance
 from engine.monitoring.routing import compare_models
 from engine.schema import Schema, read_table
-from engine.schema.model import FALSE_WORDS, TRUE_WORDS
+from engine.schema.model import as_text
+from engine.schema.validation import target_positive
 
 
 def served(log: pd.DataFrame) -> pd.DataFrame:
@@ -170,30 +171,20 @@ def _feedback_row(i: int, r: dict, schema: Schema) -> dict:
     target = schema.target.column if schema.target else None
     names = [n for n in ("prediction_id", schema.id, "entity_id", "company_id") if n]
     id_col = next((n for n in names[1:] if r.get(n) is not None), "entity_id")
-    if "outcome" not in r and target not in r:
-        raise DataError(f"feedback row {i}: expected an outcome column ('{target or 'outcome'}' or 'outcome'), got {sorted(r)}.")
-    outcome = _outcome(r["outcome"] if "outcome" in r else r[target], schema)
-    if outcome is None:
-        positive = schema.target.positive if schema.target else 1
-        raise DataError(f"feedback row {i}: outcome {r.get('outcome', r.get(target))!r} is not understood; expected {positive!r}, 1/0 or yes/no.")
-    pid, cid = r.get("prediction_id"), r.get(id_col)
+    if "outcome" in r:
+        outcome = r["outcome"] if isinstance(r["outcome"], bool) or r["outcome"] in (0, 1) else None
+        if outcome is None:
+            raise DataError(f"feedback row {i}: 'outcome' should be 0 or 1, got {r['outcome']!r}.")
+    elif target in r and r[target] is not None:
+        # The target column's own values, read exactly as training reads them.
+        outcome = bool(target_positive(pd.Series([r[target]], dtype=object), schema).iloc[0])
+    else:
+        raise DataError(f"feedback row {i}: expected an outcome ('{target or 'outcome'}' or 'outcome' 0/1), got {sorted(r)}.")
+    pid, cid = r.get("prediction_id"), as_text(r.get(id_col))
     pid = None if pid is None or (isinstance(pid, float) and np.isnan(pid)) else int(pid)
-    cid = None if cid is None or (isinstance(cid, float) and np.isnan(cid)) else str(cid)
     if pid is None and cid is None:
         raise DataError(f"feedback row {i}: needs one of {names}.")
-    return {"prediction_id": pid, "company_id": cid, "outcome": outcome, "ts": r.get("ts")}
-
-
-def _outcome(value, schema: Schema) -> int | None:
-    """1 for the target's positive value, else 1/0 for yes/no-like values; None if unknown."""
-    if schema.target is not None and str(value).strip() == str(schema.target.positive):
-        return 1
-    if isinstance(value, bool) or value in (0, 1):
-        return int(value)
-    text = str(value).strip().lower()
-    if text in TRUE_WORDS:
-        return 1
-    return 0 if text in FALSE_WORDS else None
+    return {"prediction_id": pid, "company_id": cid, "outcome": int(outcome), "ts": r.get("ts")}
 
 
 def _when(ts, default: pd.Timestamp) -> pd.Timestamp:

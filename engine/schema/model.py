@@ -10,6 +10,7 @@ valid version-2 schemas.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -77,7 +78,7 @@ class Feature:
             return 1.0
         if lowered in FALSE_WORDS:
             return 0.0
-        return None if self.positive is None else 0.0 if text else None
+        return None  # a typo is refused, never read as "no"
 
 
 @dataclass(frozen=True)
@@ -141,8 +142,7 @@ class Schema:
 
     def entity_id(self, profile: dict) -> str | None:
         """A profile's id under the schema's id column, as text (ids of any type)."""
-        value = profile.get(self.id) if self.id else None
-        return None if value is None else str(value)
+        return as_text(profile.get(self.id)) if self.id else None
 
     def feature(self, name: str) -> Feature:
         for f in self.features:
@@ -193,6 +193,15 @@ class Schema:
         from engine.schema.parsing import parse_schema  # parsing builds on this module
 
         return parse_schema(d)
+
+
+def as_text(value: Any) -> str | None:
+    """Text of a value, None when missing (floats that are whole numbers lose their '.0': 3.0 -> '3')."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def list_values(values: tuple[str, ...] | list[str] | None) -> str:

@@ -21,6 +21,7 @@ from engine.schema.model import (
     Feature,
     Schema,
     Target,
+    as_text,
 )
 
 TOP_KEYS = {"name", "id", "entity", "na_values", "time", "target", "segments", "drift", "features"}
@@ -149,7 +150,7 @@ def _parse_feature(rf: Any, where: str, source: str) -> Feature:
         unit=text["unit"],
         actionable=_typed(rf, "actionable", bool, where, kind != "category"),
         required=_typed(rf, "required", bool, where, False),
-        values=tuple(str(v) for v in values),
+        values=tuple(as_text(v) for v in values),  # 1.0 is '1', as the data's text reads it
         positive=None if positive is None else str(positive),
         **bounds,
     )
@@ -182,7 +183,7 @@ def _parse_segments(rs: Any, source: str) -> tuple[tuple[str, ...], dict[str, tu
     declared = rs.get("values") or {}
     if not isinstance(declared, dict):
         raise SchemaError(f"{source}: [segments] 'values' should be a table of lists, got {declared!r}.")
-    return tuple(cols), {k: tuple(str(x) for x in v) for k, v in declared.items()}
+    return tuple(cols), {k: tuple(as_text(x) for x in v) for k, v in declared.items()}
 
 
 def _parse_entity(re: Any, source: str) -> Entity:

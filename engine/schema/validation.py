@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import DataError, ProfileError
-from engine.schema.model import Feature, Schema, list_values
+from engine.schema.model import Feature, Schema, as_text, list_values
 
 MAX_BAD_EXAMPLES = 3
 
@@ -59,10 +59,10 @@ def validate_profile(schema: Schema, profile: dict, *, check_required: bool = Tr
         allowed = schema.segment_values.get(col)
         if _is_missing(value, markers):
             clean[col] = None
-        elif allowed and _text(value) not in allowed:
-            problems.append({"field": col, "problem": f"unknown value {_text(value)!r}; expected one of {list_values(allowed)}"})
+        elif allowed and as_text(value) not in allowed:
+            problems.append({"field": col, "problem": f"unknown value {as_text(value)!r}; expected one of {list_values(allowed)}"})
         else:
-            clean[col] = _text(value)
+            clean[col] = as_text(value)
     for f in schema.features:
         raw = profile.get(f.name)
         if _is_missing(raw, markers):
@@ -87,7 +87,7 @@ def validate_profile(schema: Schema, profile: dict, *, check_required: bool = Tr
 def _clean_value(f: Feature, raw: Any) -> tuple[Any, str | None]:
     """One present value -> (clean value, None) or (None, the problem in words)."""
     if f.kind == "category":
-        text = _text(raw)
+        text = as_text(raw)
         if f.values and text not in f.values:
             return None, f"unknown value {text!r}; expected {f.expected}"
         return text, None
@@ -123,11 +123,11 @@ def check_frame(df: pd.DataFrame, schema: Schema, *, require_target: bool = Fals
     markers = schema.missing_markers
     out = pd.DataFrame(index=df.index)
     if schema.id and schema.id in df.columns:
-        out[schema.id] = df[schema.id].astype(object).where(df[schema.id].notna()).map(_text)
+        out[schema.id] = df[schema.id].astype(object).where(df[schema.id].notna()).map(as_text)
     if schema.time and schema.time in df.columns:
         out[schema.time] = df[schema.time]
     for col in list(schema.segments) + schema.category_names:
-        out[col] = _blank_to_na(df[col], markers).map(_text)
+        out[col] = _known_text(_blank_to_na(df[col], markers).map(as_text), schema.allowed_values(col), col, source)
     for f in schema.numeric_features:
         values = _blank_to_na(df[f.name], markers)
         out[f.name] = _binary_column(values, f, source) if f.kind == "binary" else _numeric_column(values, f.name, source)
@@ -144,13 +144,15 @@ def check_frame(df: pd.DataFrame, schema: Schema, *, require_target: bool = Fals
     return out
 
 
-def _text(value: Any) -> str | None:
-    """Text of a value (floats that are whole numbers lose their '.0': 3.0 -> '3')."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+def _known_text(values: pd.Series, allowed: tuple[str, ...], name: str, source: str) -> pd.Series:
+    """Text values, refused when some are outside the known values (a table's unknown category
+    would otherwise be read as missing without a word)."""
+    if allowed:
+        unknown = values.notna() & ~values.isin(allowed)
+        if unknown.any():
+            examples = sorted(values[unknown].unique())[:MAX_BAD_EXAMPLES]
+            raise DataError(f"{source}: column '{name}' has {int(unknown.sum())} value(s) outside the known ones, such as {examples}; expected one of {list_values(allowed)}.")
+    return values
 
 
 def _blank_to_na(values: pd.Series, markers: list[str]) -> pd.Series:
@@ -180,14 +182,21 @@ def _binary_column(values: pd.Series, f: Feature, source: str) -> pd.Series:
     return flags.astype(float).reindex(values.index)
 
 
+def target_positive(values: pd.Series, schema: Schema) -> pd.Series:
+    """True where a binary target equals the schema's positive value (as text or as a number:
+    1 matches '1' and 1.0); everything else that is not missing is the other class."""
+    positive = schema.target.positive
+    labels = (values.astype(str).str.strip() == str(positive)) | (values == positive)
+    if isinstance(positive, int | float) and not isinstance(positive, bool):
+        labels |= pd.to_numeric(values, errors="coerce") == positive
+    return labels
+
+
 def target_labels(values: pd.Series, schema: Schema, source: str = "data") -> pd.Series:
     """1 where the target equals the schema's positive value, 0 otherwise, NaN when missing."""
-    positive = schema.target.positive
     known = values.notna()
-    as_text = values.astype(str).str.strip()
-    labels = (as_text == str(positive)) | (values == positive)
-    if isinstance(positive, int | float) and not isinstance(positive, bool):  # 1 matches '1.0'
-        labels |= pd.to_numeric(values, errors="coerce") == positive
+    labels = target_positive(values, schema)
+    positive = schema.target.positive
     if known.any() and not labels[known].any():
         raise DataError(f"{source}: target column '{schema.target.column}' never equals the positive value {positive!r}; expected a binary outcome.")
     return labels.astype(float).where(known)

@@ -66,9 +66,9 @@ def fit_version(
     C = space.discrete_table(df)
 
     report("prepare", 0.02)
+    cluster_index = _cluster_features(space)  # refuses a schema without any numeric feature
     scaler = FeatureScaler().fit(X, binary=space.binary)
     Z = scaler.transform(X)
-    cluster_index = _cluster_features(space)
     report("segments", 0.05)
     segments = _segments(space, Z, cluster_index, k, seed)
     report("peer statistics", 0.3)

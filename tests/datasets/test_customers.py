@@ -125,6 +125,28 @@ def test_actions_respect_actionable_and_the_undesirable_outcome(ws, raw):
     assert seen > 0
 
 
+def test_a_gap_in_a_column_that_never_had_one_reads_as_its_median(ws, raw, home):
+    """XGBoost learns where a gap goes only from gaps in training; tenure never had one, so a
+    missing tenure is predicted as the median tenure, not sent down an arbitrary branch."""
+    profile = row(raw, contract="Month-to-month")
+    data = pd.read_csv(home / "demo" / "customers.csv")
+    without = ws.analyze({**profile, "tenure_months": None}).prediction["probability"]
+    at_median = ws.analyze({**profile, "tenure_months": data["tenure_months"].median()}).prediction["probability"]
+    assert without == pytest.approx(at_median)
+    # Region was never missing either: leaving it out reads as the most frequent region.
+    frequent = data["region"].mode()[0]
+    assert ws.analyze({**profile, "region": None}).prediction["probability"] == pytest.approx(
+        ws.analyze({**profile, "region": frequent}).prediction["probability"]
+    )
+
+
+def test_only_a_contract_predicts_near_the_contract_churn_rate(ws, home):
+    data = pd.read_csv(home / "demo" / "customers.csv")
+    rate = (data.loc[data["contract"] == "Month-to-month", "churned"] == "Yes").mean()
+    probability = ws.analyze({"contract": "Month-to-month"}).prediction["probability"]
+    assert abs(probability - rate) < 0.25  # a typical month-to-month customer, not an extreme one
+
+
 def test_missing_required_and_bad_values_are_named(ws, raw):
     profile = row(raw, contract="One year")
     with pytest.raises(ProfileError) as err:
@@ -204,6 +226,10 @@ def test_cli_feedback_keyed_by_the_text_id(cli_home, raw, tmp_path, capsys):
     assert code == 0 and result == {"recorded": 6, "matched": 5, "unmatched": 1}
     labelled = api.workspace(cli_home).store.labelled_predictions()
     assert set(rows["customer_id"][:5]) <= set(labelled["company_id"])
+    # The target's own words are read as training reads them: "Yes" (the positive) is 1.
+    latest = labelled.sort_values("ts").groupby("company_id")["outcome"].last()
+    expected = (rows.set_index("customer_id")["churned"][:5] == "Yes").astype(int)
+    assert latest[expected.index].tolist() == expected.tolist()
 
 
 def test_cli_bad_profile_names_fields_without_traceback(cli_home, raw, tmp_path, subprocess_env):

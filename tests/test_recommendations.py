@@ -72,9 +72,16 @@ def test_recommendations_carry_schema_action_and_real_evidence(analyses, model, 
 
 
 def test_recommendations_sorted_by_expected_effect(analyses):
+    """Actions the outcome model expects to help come first (never one it expects to change
+    nothing), each group by expected effect; none it expects to hurt is shown."""
     for _, analysis in analyses:
-        effects = [r["expected_effect"] for r in analysis.recommendations]
-        assert effects == sorted(effects, reverse=True)
+        recs = analysis.recommendations
+        helps = [r["model_helps"] for r in recs]
+        assert helps == sorted(helps, reverse=True)
+        assert all(r["model_effect"] >= 0 for r in recs)  # high growth is desirable
+        for group in (True, False):
+            effects = [r["expected_effect"] for r in recs if r["model_helps"] is group]
+            assert effects == sorted(effects, reverse=True)
 
 
 def test_similar_companies_are_nearest_with_their_outcome(analyses, by_id, model):

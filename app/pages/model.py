@@ -1,4 +1,5 @@
-"""Model & explanations: cross-validated and held-out metrics, curves, global SHAP."""
+"""Model & explanations: cross-validated and held-out metrics beside the plain baseline, each
+labelled with the validation it comes from; curves; global SHAP."""
 
 import pandas as pd
 import streamlit as st
@@ -16,11 +17,15 @@ if "holdout" not in metrics:
 
 st.caption(f"Version {d['manifest']['version']} · trained on {metrics.get('train_rows', 0):,} rows · held out {metrics['holdout'].get('n', 0):,} rows.")
 names = ["accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "brier"]
-table = pd.DataFrame({
+columns = {
     "Metric": [n.replace("_", " ").upper() if "auc" in n else n.capitalize() for n in names],
     "Cross-validated": [f"{metrics['cv'][n]:.3f} ± {metrics['cv'].get(n + '_std', 0):.3f}" for n in names],
     "Held-out": [f"{metrics['holdout'][n]:.3f}" for n in names],
-})
+}
+baseline = metrics.get("baseline")
+if baseline:  # the same validation, a plain model: what the boosted trees add
+    columns[f"Baseline ({baseline['model']}), held-out"] = [f"{baseline['holdout'][n]:.3f}" for n in names]
+table = pd.DataFrame(columns)
 m = st.columns(4)
 m[0].metric("Held-out ROC AUC", f"{metrics['holdout']['roc_auc']:.3f}")
 m[1].metric("Held-out accuracy", f"{metrics['holdout']['accuracy']:.1%}")
@@ -28,6 +33,11 @@ m[2].metric("Held-out F1", f"{metrics['holdout']['f1']:.3f}")
 m[3].metric("Brier score", f"{metrics['holdout']['brier']:.3f}", help="Lower is better.")
 left, right = st.columns(2)
 left.dataframe(table, hide_index=True, width="stretch")
+for what, text in (metrics.get("validation") or {}).items():
+    left.caption(f"**{ {'cv': 'Cross-validated', 'holdout': 'Held-out', 'trees': 'Model size'}.get(what, what) }**: {text}.")
+if baseline:
+    lift = metrics["holdout"]["roc_auc"] - baseline["holdout"]["roc_auc"]
+    left.caption(f"Held-out ROC AUC {metrics['holdout']['roc_auc']:.3f} against {baseline['holdout']['roc_auc']:.3f} for the baseline ({lift:+.3f}).")
 if "confusion_matrix" in metrics["holdout"]:
     right.plotly_chart(charts.plot_confusion(metrics["holdout"]["confusion_matrix"], title="Confusion matrix (held-out)"), width="stretch")
 

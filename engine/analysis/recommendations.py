@@ -5,8 +5,9 @@ clearly ahead of this one (for a yes/no flag: have the other value), and where b
 peer uplift). The outcome model, when there is one, adds its estimate of the effect of moving
 only that feature to the target (the model effect, a change in the predicted probability of the
 target). Both are turned into benefits (for an undesirable target such as churn a lower
-probability is the benefit), an action the model expects to do no good is dropped, and the
-two benefits are averaged to rank actions.
+probability is the benefit), an action the model expects to do harm is dropped, one it expects
+to change nothing is never ranked above one it expects to help, and the two benefits are
+averaged to rank actions.
 """
 
 from __future__ import annotations
@@ -87,8 +88,8 @@ def recommend(schema, x: np.ndarray, candidates: list[dict], effects: list[float
     good_sign = 1.0 if schema.target is None or schema.target.desirable else -1.0
     for c, effect in zip(candidates, effects if effects is not None else [None] * len(candidates), strict=True):
         feat = features[c["index"]]
-        if effect is not None and good_sign * effect <= 0:
-            continue  # the outcome model expects no benefit from this change
+        if effect is not None and good_sign * effect < 0:
+            continue  # the outcome model expects this change to make the outcome worse
         score = c["uplift"] if effect is None else 0.5 * c["uplift"] + 0.5 * good_sign * effect
         binary = feat.kind == "binary"
         # A flag's written action describes switching it on; switching off gets the plain wording.
@@ -106,9 +107,10 @@ def recommend(schema, x: np.ndarray, candidates: list[dict], effects: list[float
                 "expected_effect": float(score),
                 "evidence": c["evidence"],
                 "note": note,
+                "model_helps": None if effect is None else bool(good_sign * effect > 0),
             }
         )
-    recs.sort(key=lambda r: -r["expected_effect"])
+    recs.sort(key=lambda r: (r["model_helps"] is False, -r["expected_effect"]))
     return recs
 
 

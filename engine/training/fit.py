@@ -28,6 +28,8 @@ from engine.analysis.segments import SegmentModel
 from engine.errors import DataError
 from engine.schema import Schema
 from engine.training import evaluation
+from engine.training.baseline import NAME as BASELINE_NAME
+from engine.training.baseline import baseline_model
 
 Progress = Callable[[str, float], None]
 APP_SAMPLE = 5_000
@@ -183,13 +185,24 @@ def _fit_outcome(df, schema, y, seed, search, budget_s, report):
         base = base.set_params(**searched["best_params"])
 
     report("cross-validation", 0.6)
-    cv = evaluation.cross_validate(base, frame.loc[~held], y[~held], seed=seed)
+    train, y_train = frame.loc[~held].reset_index(drop=True), y[~held]
+    cv = evaluation.cross_validate(base, train, y_train, seed=seed, early_stopping=True)
+    base = base.set_params(n_estimators=max(1, int(np.median(cv["trees"]))))
+    baseline = baseline_model(schema)
+    baseline_cv = evaluation.cross_validate(baseline, train, y_train, seed=seed)
 
     report("outcome model", 0.8)
-    model = base.fit(frame.loc[~held], y[~held])
+    model = base.fit(train, y_train)
     p_held = model.predict_proba(frame.loc[held])[:, 1]
+    p_baseline = baseline.fit(train, y_train).predict_proba(frame.loc[held])[:, 1]
     metrics = {
         "cv": cv,
+        "baseline": {"model": BASELINE_NAME, "cv": baseline_cv, "holdout": evaluation.classification_metrics(y[held], p_baseline)},
+        "validation": {
+            "cv": f"{cv['folds']} stratified folds of the {len(train):,} training rows (each fold scored by a model that never saw it)",
+            "holdout": f"{int(held.sum()):,} rows held out by a hash of the id (the same ids in every version), never trained on",
+            "trees": f"{base.n_estimators} trees: the median of where each fold's validation log loss stopped improving ({', '.join(map(str, cv['trees']))})",
+        },
         "holdout": evaluation.classification_metrics(y[held], p_held),
         "curves": evaluation.curves(y[held], p_held),
         "holdout_ids": _holdout_ids(frame.loc[held], schema),

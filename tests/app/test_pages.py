@@ -184,3 +184,15 @@ def test_upload_with_wrong_columns_fails_schema_check(app_home):
     frame = uploads.read_table("x.csv", b"a,b\n1,2\n")
     with pytest.raises(DataError):
         uploads.check_against(frame, app_home / "demo" / "schema.toml")
+
+
+def test_model_page_states_validation_and_baseline(app, ws):
+    app.switch_page("pages/model.py").run()
+    metrics = ws.details()["metrics"]
+    table = app.dataframe[0].value
+    baseline_column = "Baseline (logistic regression), held-out"
+    assert table.loc[table["Metric"] == "ROC AUC", baseline_column].iloc[0] == f"{metrics['baseline']['holdout']['roc_auc']:.3f}"
+    page = texts(app)
+    assert "stratified folds" in page and "held out by a hash of the id" in page and "trees" in page
+    lift = metrics["holdout"]["roc_auc"] - metrics["baseline"]["holdout"]["roc_auc"]
+    assert f"({lift:+.3f})" in page

@@ -119,7 +119,9 @@ def test_actions_respect_actionable_and_the_undesirable_outcome(ws, raw):
         for r in result.recommendations:
             seen += 1
             assert r["feature"] not in NOT_ACTIONABLE
-            assert r["model_effect"] < 0  # churn is undesirable: a useful action lowers it
+            assert r["model_effect"] <= 0  # churn is undesirable: an action never raises it
+        if result.recommendations and any(r["model_effect"] < 0 for r in result.recommendations):
+            assert result.recommendations[0]["model_effect"] < 0  # one the model expects to help leads
             assert profile["customer_id"] not in r["evidence"]
         assert profile["customer_id"] not in [s["id"] for s in result.similar]
     assert seen > 0

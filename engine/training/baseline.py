@@ -1,0 +1,27 @@
+"""The plain baseline every training reports beside the outcome model: a logistic regression
+on the same columns (median-imputed, standardised numbers with missing-value flags; one-hot
+categories), so a user sees what the boosted trees add."""
+
+from __future__ import annotations
+
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from engine.schema import Schema
+
+NAME = "logistic regression"
+
+
+def baseline_model(schema: Schema):
+    """An unfitted scikit-learn pipeline: DataFrame with the schema's columns -> probability."""
+    categorical = list(schema.segments) + schema.category_names
+    columns = ColumnTransformer(
+        [
+            ("numbers", make_pipeline(SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True), StandardScaler()), schema.numeric_names),
+            ("categories", make_pipeline(SimpleImputer(strategy="constant", fill_value="(missing)"), OneHotEncoder(handle_unknown="ignore")), categorical),
+        ]
+    )
+    return make_pipeline(columns, LogisticRegression(max_iter=2000))

@@ -351,3 +351,17 @@ def test_killed_training_changes_nothing_and_does_not_block(
     assert not partial.exists()
     assert not (home / "train.lock").exists()
     assert api.workspace(home).model("v0002").version == "v0002"
+
+
+def test_a_version_without_the_champions_prediction_is_never_promoted(writable_home):
+    """Retraining with a schema that lost the target (or a feature) keeps the champion serving."""
+    home = writable_home("demo")
+    demo = home / "demo"
+    text = (demo / "schema.toml").read_text()
+    no_target = text.split("[target]")[0] + "[segments]" + text.split("[segments]")[1]
+    (demo / "no-target.toml").write_text(no_target)
+    ws = api.workspace(home)
+    result = ws.train(demo / "companies.csv", demo / "no-target.toml")
+    assert not result["promoted"]
+    assert "serves a prediction of 'High growth next year'" in result["reason"]
+    assert ws.aliases() == {"champion": "v0001", "challenger": result["version"]}

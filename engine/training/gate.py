@@ -13,8 +13,9 @@ GATE_TOLERANCE = 0.01
 
 
 def quality_gate(workspace, new: Analyzer, frame: pd.DataFrame, metrics: dict, *, tolerance: float = GATE_TOLERANCE, promote: bool = True) -> tuple[bool, str]:
-    """-> (promote?, reason). Promote only if the new held-out ROC AUC is not worse than the
-    champion's on the same held-out rows by more than ``tolerance``."""
+    """-> (promote?, reason). Never promote a version that lacks what the champion serves (an
+    outcome model, features); otherwise promote only if the new held-out ROC AUC is not worse
+    than the champion's on the same held-out rows by more than ``tolerance``."""
     if not promote:
         return False, "registered as challenger (--no-promote)"
     try:
@@ -24,10 +25,14 @@ def quality_gate(workspace, new: Analyzer, frame: pd.DataFrame, metrics: dict, *
         return True, "first version: promoted"
     except IntegrityError as exc:
         return True, f"champion failed verification ({exc}); promoted"
-    if "holdout" not in metrics or champion.outcome is None or new.outcome is None:
-        return True, "no outcome model to compare; promoted"
-    if champion.schema.feature_names != new.schema.feature_names or champion.schema.segments != new.schema.segments:
-        return True, f"schema differs from champion {champion_version}; gate not applicable; promoted"
+    lost = _lost_capabilities(champion, new)
+    if lost:
+        return False, f"not promoted: champion {champion_version} serves {lost} and this version does not; kept as challenger"
+    if "holdout" not in metrics or champion.outcome is None:
+        return True, "champion has no outcome model to compare; promoted"
+    needed = [*champion.outcome.features, *champion.outcome.categorical]
+    if any(c not in frame.columns for c in needed) or champion.schema.target.column != new.schema.target.column:
+        return False, f"champion {champion_version} cannot be scored on these rows (other columns or target); kept as challenger (promote it by hand)"
     target = new.schema.target.column
     held = frame[holdout_mask(frame, new.schema.id) & frame[target].notna()]
     if held[target].nunique() < 2:
@@ -38,3 +43,13 @@ def quality_gate(workspace, new: Analyzer, frame: pd.DataFrame, metrics: dict, *
     if new_auc >= champion_auc - tolerance:
         return True, f"passed quality gate: {detail}"
     return False, f"failed quality gate: {detail}; kept as challenger"
+
+
+def _lost_capabilities(champion: Analyzer, new: Analyzer) -> str | None:
+    """What the champion serves that the new version would not, in words (None if nothing)."""
+    if champion.outcome is not None and new.outcome is None:
+        return f"a prediction of '{champion.schema.target.label}'"
+    missing = [n for n in champion.schema.feature_names if n not in new.schema.feature_names]
+    if missing:
+        return f"the feature(s) {missing}"
+    return None

@@ -279,8 +279,8 @@ def prediction_row(result: Analysis, *, alias: str, source: str, ts=None) -> dic
         "company_id": result.entity_id,
         "profile": result.profile,
         "outputs": {k: d[k] for k in ("segment", "anomalies", "percentiles") if k in d}
-        | {"prediction": None if prediction is None else {k: prediction[k] for k in ("probability", "label", "base_value")}},
-        "probability": prediction["probability"] if prediction else None,
+        | {"prediction": None if prediction is None else {k: prediction[k] for k in ("probability", "value", "label", "base_value") if k in prediction}},
+        "probability": prediction.get("probability") if prediction else None,
         "segment": d["segment"]["name"],
         "source": source,
     }

@@ -11,14 +11,17 @@ TOP_DRIVERS = 10
 
 
 def prediction_data(analysis: dict, features: dict[str, dict]) -> dict | None:
-    """Probability (0..1 and as text), the label sentence, the SHAP contributions (log-odds)
-    and the top drivers as rows (label, value, contribution); None without an outcome model."""
+    """Probability (0..1 and as text) or, for a numeric target, the predicted value; the label
+    sentence, the SHAP contributions (log-odds, or the target's units) and the top drivers as
+    rows (label, value, contribution); None without an outcome model."""
     pred = analysis.get("prediction")
     if not pred:
         return None
+    numeric = "probability" not in pred
     return {
-        "probability": pred["probability"],
-        "probability_text": fmt.percent(pred["probability"]),
+        "numeric": numeric,
+        "probability": pred.get("probability"),
+        "probability_text": fmt.number(pred["value"]) if numeric else fmt.percent(pred["probability"]),
         "label_text": pred.get("label_text", ""),
         "base_value": pred["base_value"],
         "contributions": pred["contributions"],
@@ -38,9 +41,13 @@ def render(analysis: dict, features: dict[str, dict], target_label: str) -> dict
     st.subheader("Prediction")
     g, w = st.columns([1, 2])
     with g:
-        st.metric(target_label, data["probability_text"], help="Probability from the outcome model (XGBoost).")
-        st.markdown(f"**{data['label_text']}**")
-        st.plotly_chart(charts.plot_probability_gauge(data["probability"]), width="stretch")
+        if data["numeric"]:
+            st.metric(target_label, data["probability_text"], help="Predicted value from the outcome model (XGBoost regression).")
+            st.markdown(f"**{data['label_text']}**")
+        else:
+            st.metric(target_label, data["probability_text"], help="Probability from the outcome model (XGBoost).")
+            st.markdown(f"**{data['label_text']}**")
+            st.plotly_chart(charts.plot_probability_gauge(data["probability"]), width="stretch")
     with w:
         st.plotly_chart(charts.plot_waterfall(data["base_value"], data["contributions"], data["labels"], title="Why: SHAP contributions"), width="stretch")
     return data

@@ -70,8 +70,12 @@ def render(analysis: dict, features: dict[str, dict], sample: pd.DataFrame, stat
     changed = changed_values(specs, values)
     with common.user_errors():
         new = common.workspace().what_if(analysis["profile"], changed, ref=analysis["model_version"])["prediction"]
-        old = analysis["prediction"]["probability"]
-        st.metric("Probability after the changes", fmt.percent(new["probability"]), delta=f"{(new['probability'] - old) * 100:+.1f} points")
+        if "value" in new:  # a numeric target: the predicted value, in its own units
+            old = analysis["prediction"]["value"]
+            st.metric("Predicted value after the changes", fmt.number(new["value"]), delta=f"{new['value'] - old:+,.4g}")
+        else:
+            old = analysis["prediction"]["probability"]
+            st.metric("Probability after the changes", fmt.percent(new["probability"]), delta=f"{(new['probability'] - old) * 100:+.1f} points")
         if changed:
             labels = {n: f["label"] for n, f in features.items()}
             st.plotly_chart(charts.plot_waterfall(new["base_value"], new["contributions"], labels, title="Contributions after the changes"), width="stretch")

@@ -16,9 +16,10 @@ if "holdout" not in metrics:
     st.stop()
 
 st.caption(f"Version {d['manifest']['version']} · trained on {metrics.get('train_rows', 0):,} rows · held out {metrics['holdout'].get('n', 0):,} rows.")
-names = ["accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "brier"]
+numeric = "rmse" in metrics["holdout"]
+names = ["rmse", "mae", "r2"] if numeric else ["accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "brier"]
 columns = {
-    "Metric": [n.replace("_", " ").upper() if "auc" in n else n.capitalize() for n in names],
+    "Metric": [{"rmse": "RMSE", "mae": "MAE", "r2": "R²"}.get(n, n.replace("_", " ").upper() if "auc" in n else n.capitalize()) for n in names],
     "Cross-validated": [f"{metrics['cv'][n]:.3f} ± {metrics['cv'].get(n + '_std', 0):.3f}" for n in names],
     "Held-out": [f"{metrics['holdout'][n]:.3f}" for n in names],
 }
@@ -27,17 +28,23 @@ if baseline:  # the same validation, a plain model: what the boosted trees add
     columns[f"Baseline ({baseline['model']}), held-out"] = [f"{baseline['holdout'][n]:.3f}" for n in names]
 table = pd.DataFrame(columns)
 m = st.columns(4)
-m[0].metric("Held-out ROC AUC", f"{metrics['holdout']['roc_auc']:.3f}")
-m[1].metric("Held-out accuracy", f"{metrics['holdout']['accuracy']:.1%}")
-m[2].metric("Held-out F1", f"{metrics['holdout']['f1']:.3f}")
-m[3].metric("Brier score", f"{metrics['holdout']['brier']:.3f}", help="Lower is better.")
+if numeric:
+    m[0].metric("Held-out RMSE", fmt.number(metrics["holdout"]["rmse"]), help="In the target's units; lower is better.")
+    m[1].metric("Held-out MAE", fmt.number(metrics["holdout"]["mae"]), help="In the target's units; lower is better.")
+    m[2].metric("Held-out R²", f"{metrics['holdout']['r2']:.3f}", help="Share of the target's variance explained.")
+else:
+    m[0].metric("Held-out ROC AUC", f"{metrics['holdout']['roc_auc']:.3f}")
+    m[1].metric("Held-out accuracy", f"{metrics['holdout']['accuracy']:.1%}")
+    m[2].metric("Held-out F1", f"{metrics['holdout']['f1']:.3f}")
+    m[3].metric("Brier score", f"{metrics['holdout']['brier']:.3f}", help="Lower is better.")
 left, right = st.columns(2)
 left.dataframe(table, hide_index=True, width="stretch")
 for what, text in (metrics.get("validation") or {}).items():
     left.caption(f"**{ {'cv': 'Cross-validated', 'holdout': 'Held-out', 'trees': 'Model size'}.get(what, what) }**: {text}.")
 if baseline:
-    lift = metrics["holdout"]["roc_auc"] - baseline["holdout"]["roc_auc"]
-    left.caption(f"Held-out ROC AUC {metrics['holdout']['roc_auc']:.3f} against {baseline['holdout']['roc_auc']:.3f} for the baseline ({lift:+.3f}).")
+    key, name = ("r2", "R²") if numeric else ("roc_auc", "ROC AUC")
+    lift = metrics["holdout"][key] - baseline["holdout"][key]
+    left.caption(f"Held-out {name} {metrics['holdout'][key]:.3f} against {baseline['holdout'][key]:.3f} for the baseline ({lift:+.3f}).")
 if "confusion_matrix" in metrics["holdout"]:
     right.plotly_chart(charts.plot_confusion(metrics["holdout"]["confusion_matrix"], title="Confusion matrix (held-out)"), width="stretch")
 

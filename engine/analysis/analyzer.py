@@ -296,7 +296,8 @@ class Analyzer:
 
         Returns one row per input row: segment, anomaly count and worst z, the direction-aware
         percentile rank of every score and metric (``rank_<name>``; ``position_<name>`` for one
-        without a better direction), and the outcome probability.
+        without a better direction), and the outcome ``probability`` (binary target) or
+        ``prediction`` (numeric target).
         """
         parts = []
         for start in range(0, len(df), chunk):
@@ -334,7 +335,7 @@ class Analyzer:
             if f.numeric:  # rank: direction-aware; position (no better direction): share of peers below
                 out[f"{'rank' if f.sign else 'position'}_{f.name}"] = ranks[:, i]
         if self.outcome is not None:
-            out["probability"] = self.outcome.proba_design(self.outcome.design(df))
+            out[self.outcome.output] = self.outcome.predict_design(self.outcome.design(df))
         return out
 
 

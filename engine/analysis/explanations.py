@@ -30,21 +30,18 @@ def explain_profile(model, schema, x: np.ndarray, clean: dict) -> tuple[dict, fl
     D = model.design_row(x, clean)
     contrib, base = model.contributions_design(D)
     margin = float(base[0] + contrib[0].sum())
-    probability = 1.0 / (1.0 + np.exp(-margin))
     values = [_num(v) for v in x] + [clean.get(c) for c in model.categorical]
     rows = [
         {"feature": n, "value": v, "contribution": float(c)}
         for n, v, c in zip(model.explained_columns, values, contrib[0], strict=True)
     ]
     rows.sort(key=lambda r: -abs(r["contribution"]))
-    prediction = {
-        "probability": float(probability),
-        "label": int(probability >= 0.5),
-        "label_text": wording.prediction_label(schema.target.label, probability),
-        "base_value": float(base[0]),
-        "margin": margin,
-        "contributions": rows,
-    }
+    prediction = {"base_value": float(base[0]), "margin": margin, "contributions": rows}
+    if model.task == "numeric":  # the margin is the predicted value; contributions in its units
+        prediction |= {"value": margin, "label_text": wording.predicted_value(schema.target.label, margin)}
+    else:
+        probability = 1.0 / (1.0 + np.exp(-margin))
+        prediction |= {"probability": float(probability), "label": int(probability >= 0.5), "label_text": wording.prediction_label(schema.target.label, probability)}
     return prediction, margin
 
 
@@ -67,7 +64,7 @@ def global_importance(model, frame: pd.DataFrame, seed: int) -> dict:
         values = sample[name].tolist() if name in sample.columns else None
         dependence[name] = {"value": values, "shap": contrib[:, i].round(5).tolist()}
     return {
-        "method": "shap.TreeExplainer (exact TreeSHAP), log-odds",
+        "method": "shap.TreeExplainer (exact TreeSHAP), " + ("in the target's units" if model.task == "numeric" else "log-odds"),
         "sample_size": len(sample),
         "importance": [{"feature": names[i], "mean_abs_shap": float(importance[i])} for i in order],
         "dependence": dependence,

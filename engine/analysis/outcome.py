@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import xgboost as xgb
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from engine.analysis.explanations import fold_onehot
 from engine.analysis.peers import text_codes
@@ -54,30 +54,42 @@ class OutcomeClassifier(ClassifierMixin, BaseEstimator):
         self.seed = seed
         self.n_jobs = n_jobs
 
+    task = "binary"  # what ``predict_design`` returns: a probability
+    output = "probability"  # its name in tables (batch scores, drift)
+
     def fit(self, X: pd.DataFrame, y, *, eval_set: tuple[pd.DataFrame, np.ndarray] | None = None, early_stopping_rounds: int = 50) -> OutcomeClassifier:
-        """Fit; with ``eval_set`` (X, y) stop adding trees once its log loss has not improved for
-        ``early_stopping_rounds`` and record ``best_trees_`` (how many trees validation wants)."""
+        """Fit; with ``eval_set`` (X, y) stop adding trees once its loss has not improved for
+        ``early_stopping_rounds`` and keep ``best_trees_`` (how many trees validation wants)."""
         y = np.asarray(y, dtype=float)
         self.classes_ = np.array([0, 1])
+        self._learn_columns(X)
+        pos = max(y.sum(), 1.0)
+        weight = (len(y) - pos) / pos if self.balanced else 1.0
+        self._fit_booster(xgb.XGBClassifier(scale_pos_weight=weight, eval_metric="logloss", **self._booster_params(eval_set, early_stopping_rounds)), X, y, eval_set)
+        return self
+
+    def _booster_params(self, eval_set, early_stopping_rounds: int) -> dict:
+        return {
+            "n_estimators": self.n_estimators,
+            "max_depth": self.max_depth,
+            "learning_rate": self.learning_rate,
+            "subsample": self.subsample,
+            "random_state": self.seed,
+            "n_jobs": self.n_jobs,
+            "tree_method": "hist",
+            "early_stopping_rounds": early_stopping_rounds if eval_set is not None else None,
+        }
+
+    def _learn_columns(self, X: pd.DataFrame) -> None:
+        """Categories, design columns and the fill values of columns training never saw missing."""
         self.categories_ = {c: sorted(X[c].dropna().astype(str).unique()) for c in self.categorical}
         self.columns_ = list(self.features) + [f"{c}={v}" for c in self.categorical for v in self.categories_[c]]
         numbers = X[list(self.features)].to_numpy(dtype=float)
         gaps = np.isnan(numbers).any(axis=0)
         self.fill_ = np.where(gaps, np.nan, np.nanmedian(np.where(np.isnan(numbers).all(axis=0), 0.0, numbers), axis=0))
         self.fill_categories_ = {c: X[c].astype(str).mode().iloc[0] for c in self.categorical if X[c].notna().all()}
-        pos = max(y.sum(), 1.0)
-        model = xgb.XGBClassifier(
-            n_estimators=self.n_estimators,
-            max_depth=self.max_depth,
-            learning_rate=self.learning_rate,
-            subsample=self.subsample,
-            scale_pos_weight=(len(y) - pos) / pos if self.balanced else 1.0,
-            random_state=self.seed,
-            n_jobs=self.n_jobs,
-            tree_method="hist",
-            eval_metric="logloss",
-            early_stopping_rounds=early_stopping_rounds if eval_set is not None else None,
-        )
+
+    def _fit_booster(self, model, X: pd.DataFrame, y: np.ndarray, eval_set) -> None:
         if eval_set is None:
             model.fit(self.design(X), y)
             self.best_trees_ = self.n_estimators
@@ -86,7 +98,6 @@ class OutcomeClassifier(ClassifierMixin, BaseEstimator):
             self.best_trees_ = int(model.best_iteration) + 1
         # Keep only the trees validation wanted: predictions and SHAP then agree by construction.
         self.booster_ = model.get_booster()[: self.best_trees_]
-        return self
 
     def design(self, X: pd.DataFrame) -> np.ndarray:
         """DataFrame -> (n, columns) float32: features as-is (gaps filled only where training had
@@ -122,12 +133,17 @@ class OutcomeClassifier(ClassifierMixin, BaseEstimator):
     def proba_design(self, D: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-self.margin_design(D)))
 
+    def predict_design(self, D: np.ndarray) -> np.ndarray:
+        """The number the product serves for design rows: the probability of the target."""
+        return self.proba_design(D)
+
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         p = self.proba_design(self.design(X))
         return np.column_stack([1.0 - p, p])
 
     def contributions_design(self, D: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """-> (contributions (n, features + categorical) in log-odds, base value (n,)).
+        """-> (contributions (n, features + categorical) in log-odds for a probability, in the
+        target's units for a regression, base value (n,)).
 
         One-hot columns are summed back to their original column, which keeps additivity:
         base + contributions.sum(axis=1) equals the margin.
@@ -141,3 +157,23 @@ class OutcomeClassifier(ClassifierMixin, BaseEstimator):
     @property
     def explained_columns(self) -> list[str]:
         return list(self.features) + list(self.categorical)
+
+
+class OutcomeRegressor(RegressorMixin, OutcomeClassifier):
+    """The same design and explanations for a numeric target: XGBoost regression (squared
+    error); the margin is the predicted value, so SHAP contributions are in the target's units."""
+
+    task = "numeric"
+    output = "prediction"
+
+    def fit(self, X: pd.DataFrame, y, *, eval_set: tuple[pd.DataFrame, np.ndarray] | None = None, early_stopping_rounds: int = 50) -> OutcomeRegressor:
+        self._learn_columns(X)
+        params = self._booster_params(eval_set, early_stopping_rounds)
+        self._fit_booster(xgb.XGBRegressor(objective="reg:squarederror", eval_metric="rmse", **params), X, np.asarray(y, dtype=float), eval_set)
+        return self
+
+    def predict_design(self, D: np.ndarray) -> np.ndarray:
+        return self.margin_design(D)
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return self.predict_design(self.design(X))

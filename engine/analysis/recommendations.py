@@ -76,7 +76,7 @@ def model_effects(outcome, x: np.ndarray, clean: dict, candidates: list[dict]) -
     for r, c in enumerate(candidates, start=1):
         rows[r, c["index"]] = c["target"]
     D = np.vstack([outcome.design_row(row, clean) for row in rows])
-    p = outcome.proba_design(D)
+    p = outcome.predict_design(D)
     return [float(v) for v in p[1:] - p[0]]
 
 
@@ -90,7 +90,10 @@ def recommend(schema, x: np.ndarray, candidates: list[dict], effects: list[float
         feat = features[c["index"]]
         if effect is not None and good_sign * effect < 0:
             continue  # the outcome model expects this change to make the outcome worse
-        score = c["uplift"] if effect is None else 0.5 * c["uplift"] + 0.5 * good_sign * effect
+        # A probability change and the peer uplift share a unit (outcome rate); a predicted value
+        # does not, so for a numeric target the uplift alone ranks and the model only filters.
+        numeric = schema.target is not None and schema.target.kind == "numeric"
+        score = c["uplift"] if effect is None or numeric else 0.5 * c["uplift"] + 0.5 * good_sign * effect
         binary = feat.kind == "binary"
         # A flag's written action describes switching it on; switching off gets the plain wording.
         own = feat.action if not (binary and c["target"] < 0.5) else None

@@ -92,6 +92,10 @@ def default_action(label: str, target: float, binary: bool = False) -> str:
     return f"Move {label.lower()} towards {target:,.4g}"
 
 
+def predicted_value(target_label: str, value: float) -> str:
+    return f"{target_label}: predicted {value:,.4g}"
+
+
 def prediction_label(target_label: str, probability: float) -> str:
     return f"{target_label}: {'likely' if probability >= 0.5 else 'unlikely'}"
 

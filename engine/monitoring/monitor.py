@@ -35,32 +35,34 @@ class Monitor:
     # ----- drift --------------------------------------------------------------------------
     def drift(self, current=None, *, days: float | None = None, now=None, tests: dict | None = None, thresholds: dict | None = None, dataset_threshold: float | None = None, ref: str = "champion") -> dict:
         """Drift report of a table (or of the prediction log's last ``days``) against the
-        version's reference profile, plus drift of the predicted probabilities."""
+        version's reference profile, plus drift of the model's output (the probability, or the
+        predicted value of a numeric target; logged predictions carry probabilities only)."""
         version = self.ws.version(ref)
         details = self.ws.details(version)
         schema = Schema.from_dict(details["manifest"]["schema"])
         reference = ReferenceProfile.from_dict(details["reference"])
+        outcome = self.ws.model(version).outcome
         cfg = self.ws.settings
         if current is None:
             window = days or cfg["drift_window_days"]
             frame = self.logged_profiles(days=window, now=now)
             if frame.empty:
                 raise DataError(f"No predictions in the monitoring window yet; analyse some {schema.entity.plural} or upload a table.")
-            probabilities = frame.pop("probability") if "probability" in frame else None
+            logged = frame.pop("probability") if "probability" in frame else None
+            predictions = logged if outcome is not None and outcome.output == "probability" else None
             source = f"prediction log, last {window} days"
         else:
             frame, _ = self.ws.load_dataset(current, schema)
-            model = self.ws.model(version)
-            probabilities = pd.Series(model.outcome.proba_design(model.outcome.design(frame))) if model.outcome is not None else None
+            predictions = pd.Series(outcome.predict_design(outcome.design(frame))) if outcome is not None else None
             source = "uploaded table" if isinstance(current, pd.DataFrame) else str(current)
         columns = [c for c in schema.feature_names + list(schema.segments) if c in frame.columns]
         tests = {**schema.drift.get("tests", {}), **(tests or {})}  # the schema's [drift], then the caller's
         thresholds = {**schema.drift.get("thresholds", {}), **(thresholds or {})}
         report = drift_report(reference, frame, tests=tests, thresholds=thresholds, dataset_threshold=dataset_threshold or cfg["dataset_drift_share"], columns=columns).to_dict()
         report |= {"model_version": version, "source": source, "n_current": len(frame)}
-        if probabilities is not None and "probability" in reference.columns:
-            ref_p = reference.numeric["probability"].sample
-            report["probability"] = series_drift(ref_p, probabilities.to_numpy(float), name="probability").to_dict()
+        if predictions is not None and outcome.output in reference.columns:
+            ref_p = reference.numeric[outcome.output].sample
+            report[outcome.output] = series_drift(ref_p, predictions.to_numpy(float), name=outcome.output).to_dict()
         return report
 
     def logged_profiles(self, *, days: float | None = None, now=None, start=None, end=None) -> pd.DataFrame:

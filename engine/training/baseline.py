@@ -1,18 +1,18 @@
 """The plain baseline every training reports beside the outcome model: a logistic regression
-on the same columns (median-imputed, standardised numbers with missing-value flags; one-hot
+(binary target) or a ridge linear regression (numeric target) on the same columns (median-imputed, standardised numbers with missing-value flags; one-hot
 categories), so a user sees what the boosted trees add."""
 
 from __future__ import annotations
 
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from engine.schema import Schema
 
-NAME = "logistic regression"
+NAMES = {"binary": "logistic regression", "numeric": "linear regression (ridge)"}
 
 
 def baseline_model(schema: Schema):
@@ -24,4 +24,5 @@ def baseline_model(schema: Schema):
             ("categories", make_pipeline(SimpleImputer(strategy="constant", fill_value="(missing)"), OneHotEncoder(handle_unknown="ignore")), categorical),
         ]
     )
-    return make_pipeline(columns, LogisticRegression(max_iter=2000))
+    numeric = schema.target is not None and schema.target.kind == "numeric"
+    return make_pipeline(columns, Ridge(alpha=1.0) if numeric else LogisticRegression(max_iter=2000))

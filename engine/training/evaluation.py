@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
+from sklearn.base import clone, is_regressor
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import (
     accuracy_score,
@@ -18,11 +18,12 @@ from sklearn.metrics import (
     f1_score,
     precision_recall_curve,
     precision_score,
+    r2_score,
     recall_score,
     roc_auc_score,
     roc_curve,
 )
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 HOLDOUT_SHARE = 0.2
 SEARCH_SPACE = {
@@ -61,6 +62,26 @@ def classification_metrics(y: np.ndarray, p: np.ndarray, threshold: float = 0.5)
     }
 
 
+def regression_metrics(y: np.ndarray, pred: np.ndarray) -> dict:
+    """RMSE, MAE (the target's units) and R² of a numeric prediction."""
+    error = pred - y
+    return {
+        "n": int(len(y)),
+        "rmse": float(np.sqrt(np.mean(error**2))),
+        "mae": float(np.mean(np.abs(error))),
+        "r2": float(r2_score(y, pred)) if len(y) > 1 else None,
+    }
+
+
+REGRESSION_KEYS = ["rmse", "mae", "r2"]
+CLASSIFICATION_KEYS = ["accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "brier"]
+
+
+def is_numeric_task(model) -> bool:
+    """A regression model (ours or a scikit-learn one), as opposed to a binary classifier."""
+    return getattr(model, "task", None) == "numeric" if hasattr(model, "task") else is_regressor(model)
+
+
 def curves(y: np.ndarray, p: np.ndarray, max_points: int = 200) -> dict:
     """ROC, precision-recall and calibration curve data, thinned for charts."""
     fpr, tpr, _ = roc_curve(y, p)
@@ -87,18 +108,24 @@ def cross_validate(model, X: pd.DataFrame, y: np.ndarray, *, folds: int = 5, see
     stops adding trees when the log loss of 20% of that fold's training rows stops improving
     (never the fold's test rows), and ``trees`` lists how many each fold kept: the whole
     procedure is what is validated, and the median is the final model's size."""
+    numeric = is_numeric_task(model)
+    splitter = KFold(folds, shuffle=True, random_state=seed) if numeric else StratifiedKFold(folds, shuffle=True, random_state=seed)
     oof = np.zeros(len(y))
     per_fold, trees = [], []
-    for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(X, y):
+    for train, test in splitter.split(X, y):
         if early_stopping:
-            fit_rows, val_rows = train_test_split(train, test_size=EARLY_STOPPING_SHARE, stratify=y[train], random_state=seed)
+            fit_rows, val_rows = train_test_split(train, test_size=EARLY_STOPPING_SHARE, stratify=None if numeric else y[train], random_state=seed)
             fitted = clone(model).fit(X.iloc[fit_rows], y[fit_rows], eval_set=(X.iloc[val_rows], y[val_rows]))
             trees.append(int(fitted.best_trees_))
         else:
             fitted = clone(model).fit(X.iloc[train], y[train])
-        oof[test] = fitted.predict_proba(X.iloc[test])[:, 1]
-        per_fold.append(classification_metrics(y[test], oof[test]))
-    keys = ["accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "brier"]
+        if numeric:
+            oof[test] = fitted.predict(X.iloc[test])
+            per_fold.append(regression_metrics(y[test], oof[test]))
+        else:
+            oof[test] = fitted.predict_proba(X.iloc[test])[:, 1]
+            per_fold.append(classification_metrics(y[test], oof[test]))
+    keys = REGRESSION_KEYS if numeric else CLASSIFICATION_KEYS
     summary = {k: float(np.mean([m[k] for m in per_fold])) for k in keys}
     summary.update({f"{k}_std": float(np.std([m[k] for m in per_fold])) for k in keys})
     summary["folds"] = folds

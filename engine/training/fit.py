@@ -21,14 +21,14 @@ from engine.analysis.anomalies import GapModel, MultivariateScorer
 from engine.analysis.explanations import global_importance
 from engine.analysis.features import FeatureSpace
 from engine.analysis.neighbours import NeighbourIndex
-from engine.analysis.outcome import DEFAULTS, OutcomeClassifier
+from engine.analysis.outcome import DEFAULTS, OutcomeClassifier, OutcomeRegressor
 from engine.analysis.peers import FrequencyStats, PeerGroups, PeerStats
 from engine.analysis.scaling import FeatureScaler
 from engine.analysis.segments import SegmentModel
 from engine.errors import DataError
 from engine.schema import Schema
 from engine.training import evaluation
-from engine.training.baseline import NAME as BASELINE_NAME
+from engine.training.baseline import NAMES as BASELINE_NAMES
 from engine.training.baseline import baseline_model
 
 Progress = Callable[[str, float], None]
@@ -90,11 +90,7 @@ def fit_version(
     neighbours = NeighbourIndex(seed=seed).fit(space.neighbour_space(Z, C), X, ids, good, y)
 
     outcome, metrics, explanations, params = None, {}, {}, {"seed": seed, "k": k, "min_peers": min_peers}
-    if y is not None and schema.target.kind == "numeric":
-        # Regression comes with the truthful-statistics work; until then a numeric target
-        # defines who did well (for actions and similar entities) but gets no prediction.
-        metrics["outcome"] = {"skipped": "numeric target: no prediction model in this version"}
-    elif y is not None:
+    if y is not None:
         outcome, metrics, explanations, model_params = _fit_outcome(df, schema, y, seed, search, search_budget_s, report)
         params["outcome"] = model_params
 
@@ -170,22 +166,25 @@ def _desirable(df: pd.DataFrame, schema: Schema, X: np.ndarray, y: np.ndarray | 
 
 
 def _fit_outcome(df, schema, y, seed, search, budget_s, report):
+    """The outcome model (binary: classifier; numeric: regressor) with its validation, the
+    baseline on the same rows, and global SHAP importance."""
+    numeric = schema.target.kind == "numeric"
     known = ~np.isnan(y)
     frame = df.loc[known].reset_index(drop=True)
-    y = y[known].astype(int)
+    y = y[known] if numeric else y[known].astype(int)
     held = evaluation.holdout_mask(frame, schema.id, seed)
-    if len(np.unique(y[held])) < 2 or len(np.unique(y[~held])) < 2:
+    if not numeric and (len(np.unique(y[held])) < 2 or len(np.unique(y[~held])) < 2):
         held = np.random.default_rng(seed).random(len(frame)) < evaluation.HOLDOUT_SHARE
     categorical = tuple(schema.segments) + tuple(schema.category_names)
-    base = OutcomeClassifier(features=tuple(schema.numeric_names), categorical=categorical, seed=seed, **DEFAULTS)
+    base = (OutcomeRegressor if numeric else OutcomeClassifier)(features=tuple(schema.numeric_names), categorical=categorical, seed=seed, **DEFAULTS)
+    train, y_train = frame.loc[~held].reset_index(drop=True), y[~held]
     searched = None
-    if search:
+    if search and not numeric:
         report("hyperparameter search", 0.5)
-        searched = evaluation.search(base, frame.loc[~held], y[~held], budget_s=budget_s, seed=seed)
+        searched = evaluation.search(base, train, y_train, budget_s=budget_s, seed=seed)
         base = base.set_params(**searched["best_params"])
 
     report("cross-validation", 0.6)
-    train, y_train = frame.loc[~held].reset_index(drop=True), y[~held]
     cv = evaluation.cross_validate(base, train, y_train, seed=seed, early_stopping=True)
     base = base.set_params(n_estimators=max(1, int(np.median(cv["trees"]))))
     baseline = baseline_model(schema)
@@ -193,29 +192,34 @@ def _fit_outcome(df, schema, y, seed, search, budget_s, report):
 
     report("outcome model", 0.8)
     model = base.fit(train, y_train)
-    p_held = model.predict_proba(frame.loc[held])[:, 1]
-    p_baseline = baseline.fit(train, y_train).predict_proba(frame.loc[held])[:, 1]
-    metrics = {
-        "cv": cv,
-        "baseline": {"model": BASELINE_NAME, "cv": baseline_cv, "holdout": evaluation.classification_metrics(y[held], p_baseline)},
-        "validation": {
-            "cv": f"{cv['folds']} stratified folds of the {len(train):,} training rows (each fold scored by a model that never saw it)",
-            "holdout": f"{int(held.sum()):,} rows held out by a hash of the id (the same ids in every version), never trained on",
-            "trees": f"{base.n_estimators} trees: the median of where each fold's validation log loss stopped improving ({', '.join(map(str, cv['trees']))})",
-        },
-        "holdout": evaluation.classification_metrics(y[held], p_held),
-        "curves": evaluation.curves(y[held], p_held),
-        "holdout_ids": _holdout_ids(frame.loc[held], schema),
-        "calibration_map": _calibration_map(p_held, y[held]),
-        "train_rows": int((~held).sum()),
-    }
+    baseline.fit(train, y_train)
+    metrics = {"cv": cv, "validation": _validation_words(cv, len(train), int(held.sum()), numeric), "train_rows": len(train), "holdout_ids": _holdout_ids(frame.loc[held], schema)}
+    if numeric:
+        metrics["holdout"] = evaluation.regression_metrics(y[held], model.predict(frame.loc[held]))
+        held_baseline = evaluation.regression_metrics(y[held], baseline.predict(frame.loc[held]))
+    else:
+        p_held = model.predict_proba(frame.loc[held])[:, 1]
+        metrics |= {"holdout": evaluation.classification_metrics(y[held], p_held), "curves": evaluation.curves(y[held], p_held), "calibration_map": _calibration_map(p_held, y[held])}
+        held_baseline = evaluation.classification_metrics(y[held], baseline.predict_proba(frame.loc[held])[:, 1])
+    metrics["baseline"] = {"model": BASELINE_NAMES[schema.target.kind], "cv": baseline_cv, "holdout": held_baseline}
     if searched:
         metrics["search"] = searched
 
     report("explanations", 0.88)
-    explanations = global_importance(model, frame.loc[~held], seed)
+    explanations = global_importance(model, train, seed)
     params = {k: getattr(model, k) for k in DEFAULTS}
     return model, metrics, explanations, params
+
+
+def _validation_words(cv: dict, n_train: int, n_held: int, numeric: bool) -> dict:
+    """What each reported number measures, in words for the Model page."""
+    folds = "folds" if numeric else "stratified folds"
+    loss = "squared error" if numeric else "log loss"
+    return {
+        "cv": f"{cv['folds']} {folds} of the {n_train:,} training rows (each fold scored by a model that never saw it)",
+        "holdout": f"{n_held:,} rows held out by a hash of the id (the same ids in every version), never trained on",
+        "trees": f"the final model keeps {int(np.median(cv['trees']))} trees: the median of where each fold's validation {loss} stopped improving ({', '.join(map(str, cv['trees']))})",
+    }
 
 
 def _calibration_map(p: np.ndarray, y: np.ndarray) -> dict:
@@ -274,6 +278,6 @@ def _reference(df: pd.DataFrame, schema: Schema, analyzer: Analyzer, seed: int) 
     numeric = [f.name for f in schema.features if f.numeric]
     frame = df[numeric + categorical].copy()
     if analyzer.outcome is not None:
-        frame["probability"] = analyzer.outcome.proba_design(analyzer.outcome.design(df))
-        numeric.append("probability")
+        frame[analyzer.outcome.output] = analyzer.outcome.predict_design(analyzer.outcome.design(df))
+        numeric.append(analyzer.outcome.output)
     return ReferenceProfile.from_frame(frame, numeric=numeric, categorical=categorical, seed=seed).to_dict()

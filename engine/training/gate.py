@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
@@ -31,10 +32,13 @@ def quality_gate(workspace, new: Analyzer, frame: pd.DataFrame, metrics: dict, *
     if "holdout" not in metrics or champion.outcome is None:
         return True, "champion has no outcome model to compare; promoted"
     needed = [*champion.outcome.features, *champion.outcome.categorical]
-    if any(c not in frame.columns for c in needed) or champion.schema.target.column != new.schema.target.column:
+    same_target = (champion.schema.target.column, champion.schema.target.kind) == (new.schema.target.column, new.schema.target.kind)
+    if any(c not in frame.columns for c in needed) or not same_target:
         return False, f"champion {champion_version} cannot be scored on these rows (other columns or target); kept as challenger (promote it by hand)"
     target = new.schema.target.column
     held = frame[holdout_mask(frame, new.schema.id) & frame[target].notna()]
+    if new.outcome.task == "numeric":
+        return _numeric_gate(champion, champion_version, held, target, metrics, tolerance)
     if held[target].nunique() < 2:
         return True, "held-out rows have one class; gate not applicable; promoted"
     champion_auc = roc_auc_score(held[target], champion.outcome.predict_proba(held)[:, 1])
@@ -53,3 +57,17 @@ def _lost_capabilities(champion: Analyzer, new: Analyzer) -> str | None:
     if missing:
         return f"the feature(s) {missing}"
     return None
+
+
+def _numeric_gate(champion: Analyzer, champion_version: str, held: pd.DataFrame, target: str, metrics: dict, tolerance: float) -> tuple[bool, str]:
+    """A numeric target: the new held-out RMSE may exceed the champion's on the same rows by at
+    most ``tolerance`` (as a share)."""
+    if len(held) < 2:
+        return True, "too few held-out rows to compare; promoted"
+    error = champion.outcome.predict(held) - held[target].to_numpy(float)
+    champion_rmse = float(np.sqrt(np.mean(error**2)))
+    new_rmse = metrics["holdout"]["rmse"]
+    detail = f"held-out RMSE {new_rmse:,.4g} vs champion {champion_version} {champion_rmse:,.4g} on the same {len(held)} rows (tolerance {tolerance:.0%})"
+    if new_rmse <= champion_rmse * (1 + tolerance):
+        return True, f"passed quality gate: {detail}"
+    return False, f"failed quality gate: {detail}; kept as challenger"

@@ -12,6 +12,7 @@ from engine.analysis.series import benchmark_series
 from engine.encoding import dumps
 from engine.registry import analyzer_writers, sha256_file
 from engine.schema import read_table
+from engine.training.evaluation import CLASSIFICATION_KEYS, REGRESSION_KEYS
 from engine.training.fit import fit_version
 from engine.training.gate import GATE_TOLERANCE, quality_gate
 
@@ -78,5 +79,6 @@ def _summary_metrics(metrics: dict) -> dict:
     out = {"segments_k": metrics.get("segments", {}).get("k")}
     for split in ("holdout", "cv"):
         if split in metrics:
-            out[split] = {k: metrics[split][k] for k in ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "brier")}
+            keys = REGRESSION_KEYS if "rmse" in metrics[split] else CLASSIFICATION_KEYS
+            out[split] = {k: metrics[split][k] for k in keys}
     return out

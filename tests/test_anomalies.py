@@ -196,3 +196,14 @@ def test_multivariate_scorer_flags_about_one_percent():
         scorer.score(Z[:100]), scorer.forest_.score_samples(Z[:100]), atol=1e-12
     )
     assert scorer.score(np.full((1, 5), 12.0))[0] < scorer.threshold_
+
+
+def test_cut_off_rises_until_few_rows_are_flagged():
+    rng = np.random.default_rng(0)
+    z = rng.standard_t(2, size=(2000, 30))  # 30 heavy-tailed columns: 3.5 would flag many rows
+    cut = anom.calibrated_cut(z)
+    share = (np.abs(z) >= cut).any(axis=1).mean()
+    assert cut > anom.Z_THRESHOLD and share <= anom.VALUE_ANOMALY_SHARE + 1e-9
+    assert (np.abs(z) >= anom.Z_THRESHOLD).any(axis=1).mean() > 0.3  # what a fixed 3.5 would do
+    assert anom.calibrated_cut(rng.normal(size=(2000, 3))) == anom.Z_THRESHOLD  # never below 3.5
+    assert anom.severity(cut * 0.99, cut) is None and anom.severity(cut, cut) == "low"

@@ -51,6 +51,7 @@ class Analyzer:
         self.signs = np.array([f.sign for f in self.space.numeric])
         self.population_group = groups.codes_one({})[0, -1]
         self.plural = schema.entity.plural
+        self.z_cut = anom.Z_THRESHOLD  # set by training (``anomalies.calibrated_cut``)
 
     # ----- one profile -------------------------------------------------------------------
     def analyze(self, profile: dict) -> Analysis:
@@ -147,7 +148,7 @@ class Analyzer:
             # would flag whole industries. The population z is reported alongside.
             g = chosen[0, i]
             zi, scope = (z_pop[i], "population") if g == self.population_group else (z_peer[i], "peer group")
-            level = anom.severity(zi) if not np.isnan(zi) else None
+            level = anom.severity(zi, self.z_cut) if not np.isnan(zi) else None
             if level is None:
                 continue
             median = float(self.stats.grid_[g, i, 50])
@@ -326,7 +327,8 @@ class Analyzer:
         worst = np.concatenate([z_peer, gz], axis=1)
         multivariate = self.multivariate.score(Z)
         rare = self._rare_table(df, codes)
-        out["anomaly_count"] = (worst >= anom.Z_THRESHOLD).sum(axis=1) + rare + (multivariate < self.multivariate.threshold_)
+        flagged = np.concatenate([z_peer >= self.z_cut, gz >= anom.Z_THRESHOLD], axis=1)
+        out["anomaly_count"] = flagged.sum(axis=1) + rare + (multivariate < self.multivariate.threshold_)
         out["anomaly_max_z"] = worst.max(axis=1) if worst.shape[1] else 0.0
         out["multivariate_score"] = multivariate
 

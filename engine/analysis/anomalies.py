@@ -28,11 +28,27 @@ MULTIVARIATE_QUANTILE = 0.01  # the most isolated 1% of the training population 
 SMALL_BATCH = 2_000  # below this the packed forest is faster than scikit-learn's loop
 
 
-def severity(z: float) -> str | None:
-    for cut, name in SEVERITIES:
-        if abs(z) >= cut:
+VALUE_ANOMALY_SHARE = 0.05  # at most this share of training rows gets a value anomaly
+
+
+def severity(z: float, cut: float = Z_THRESHOLD) -> str | None:
+    """'high', 'medium', 'low' or None; the levels scale with the version's cut-off ``cut``."""
+    scale = cut / Z_THRESHOLD
+    for level, name in SEVERITIES:
+        if abs(z) >= level * scale:
             return name
     return None
+
+
+def calibrated_cut(z: np.ndarray) -> float:
+    """The z cut-off of a version: 3.5 (Iglewicz–Hoaglin), raised until at most
+    ``VALUE_ANOMALY_SHARE`` of the training rows have any |z| beyond it. With many features
+    (30 ratios) a fixed 3.5 flags a quarter of ordinary rows somewhere; this keeps "unusual"
+    unusual. z: (n, f) robust z of the training rows against their peers (NaN for gaps)."""
+    worst = np.nanmax(np.where(np.isnan(z), 0.0, np.abs(z)), axis=1) if z.size else np.zeros(0)
+    if not len(worst):
+        return Z_THRESHOLD
+    return float(max(Z_THRESHOLD, np.quantile(worst, 1.0 - VALUE_ANOMALY_SHARE)))
 
 
 def robust_z(stats: PeerStats, X: np.ndarray, groups: np.ndarray) -> np.ndarray:

@@ -17,7 +17,13 @@ import pandas as pd
 from sklearn.decomposition import PCA
 
 from engine.analysis.analyzer import Analyzer
-from engine.analysis.anomalies import GapModel, MultivariateScorer
+from engine.analysis.anomalies import (
+    VALUE_ANOMALY_SHARE,
+    GapModel,
+    MultivariateScorer,
+    calibrated_cut,
+    robust_z,
+)
 from engine.analysis.explanations import global_importance
 from engine.analysis.features import FeatureSpace
 from engine.analysis.neighbours import NeighbourIndex
@@ -95,6 +101,9 @@ def fit_version(
         params["outcome"] = model_params
 
     analyzer = Analyzer(schema=schema, scaler=scaler, cluster_index=cluster_index, segments=segments, groups=groups, stats=stats, frequencies=frequencies, gaps=gaps, multivariate=multivariate, neighbours=neighbours, outcome=outcome)
+    ranked = np.array([f.numeric for f in space.numeric])
+    analyzer.z_cut = calibrated_cut(robust_z(stats, X, stats.choose(codes))[:, ranked])
+    metrics["anomalies"] = {"z_cut": analyzer.z_cut, "share_with_value_anomaly_at_most": VALUE_ANOMALY_SHARE}
     metrics["segments"] = {"k": len(segments.names_), "silhouettes": {str(k_): v for k_, v in segments.silhouettes_.items()}}
 
     report("insights", 0.93)

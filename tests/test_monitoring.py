@@ -152,3 +152,20 @@ def test_feedback_by_numeric_ids_with_a_blank_and_target_values(replayed, tmp_pa
     labelled = api.workspace(work).store.labelled_predictions()
     stored = labelled[labelled["company_id"].isin([str(i) for i in logged])].sort_values("ts").groupby("company_id")["outcome"].last()
     assert stored[[str(i) for i in logged]].tolist() == [1, 0, 1]
+
+
+def test_no_drift_verdict_from_a_handful_of_rows(replayed, tmp_path):
+    """Ten rows say nothing about a distribution: the report says so and raises no alert."""
+    home, paths, _ = replayed
+    ws = api.workspace(home)
+    few = pd.read_csv(paths["current"]).head(10)
+    report = ws.monitoring.drift(few)
+    assert report["enough_rows"] is False and report["min_rows"] == 100 and report["n_current"] == 10
+    from engine.monitoring.alerts import alert_candidates
+
+    drifted = {**report, "dataset": {**report["dataset"], "dataset_drift": True}}
+    assert not [a for a in alert_candidates(drifted, None, None, 0, ws.settings) if a["kind"] == "data_drift"]
+    from app.components.drift import verdict_text
+
+    assert verdict_text(report).startswith("Not enough rows yet for a verdict: 10")
+    assert ws.monitoring.drift(pd.read_csv(paths["current"]).head(500))["enough_rows"] is True

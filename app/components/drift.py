@@ -10,8 +10,12 @@ from app import format as fmt
 
 
 def verdict_text(report: dict) -> str:
-    """One sentence: dataset drift or not, how many columns drifted, in which data."""
+    """One sentence: dataset drift or not, how many columns drifted, in which data (or that
+    there are too few rows for a verdict)."""
     ds = report["dataset"]
+    if not report.get("enough_rows", True):
+        return (f"Not enough rows yet for a verdict: {report['n_current']:,} in {report['source']}, "
+                f"{report['min_rows']:,} needed. The statistics below are shown for information only.")
     return (f"{'Dataset drift detected' if ds['dataset_drift'] else 'No dataset drift'}: {ds['n_drifted']} of {ds['n_columns']} "
             f"columns drifted ({fmt.percent(ds['drifted_share'])}) in {report['source']}.")
 
@@ -27,13 +31,14 @@ def render(report: dict, current: pd.DataFrame, reference: pd.DataFrame, feature
     """Verdict metrics, the per-column table and one column's reference-vs-current chart."""
     ds = report["dataset"]
     m = st.columns(4)
-    m[0].metric("Dataset verdict", "DRIFT" if ds["dataset_drift"] else "No drift")
+    enough = report.get("enough_rows", True)
+    m[0].metric("Dataset verdict", ("DRIFT" if ds["dataset_drift"] else "No drift") if enough else "Not enough rows yet")
     m[1].metric("Drifted columns", f"{ds['n_drifted']} of {ds['n_columns']}", help=f"Dataset drift when more than {fmt.percent(ds['dataset_threshold'], 0)} of columns drift.")
     m[2].metric("Rows checked", f"{report['n_current']:,}", help=report["source"])
     prob = report.get("probability")
     if prob:
         m[3].metric("Probability drift", "DRIFT" if prob["drifted"] else "stable", help=f"{prob['test']} = {prob['statistic']:.3f} (threshold {prob['threshold']})")
-    (st.error if ds["dataset_drift"] else st.success)(verdict_text(report))
+    (st.info if not enough else st.error if ds["dataset_drift"] else st.success)(verdict_text(report))
     left, right = st.columns([3, 2])
     table = columns_data(report, features)
     left.dataframe(table.style.format({"statistic": "{:.3f}", "threshold": "{:.3f}", "psi": "{:.3f}"}), hide_index=True, width="stretch")

@@ -33,7 +33,7 @@ def render(analysis: dict, features: dict[str, dict]) -> None:
     plural = fmt.entity(analysis)["plural"]
     rows = actions_data(analysis, features)
     if not rows:
-        st.info(f"No action found: similar {plural} that did better are not ahead on any feature that can be acted on.")
+        st.info(analysis.get("no_action_reason") or f"No action found for this {fmt.entity(analysis)['singular']}.")
     for r in rows[:SHOWN]:
         with st.container(border=True):
             st.markdown(f"**{r['action']}**  \n{r['label']}: {r['change']}")

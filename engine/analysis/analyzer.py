@@ -66,8 +66,9 @@ class Analyzer:
 
         prediction, base_margin = self._prediction(x, clean)
         entity_id = self.schema.entity_id(clean)
-        recommendations, idx, dist = self._recommendations(x, z, c, clean, base_margin, entity_id)
+        recommendations, idx, dist, no_action = self._recommendations(x, z, c, clean, base_margin, entity_id)
         return Analysis(
+            no_action_reason=no_action,
             model_version=self.version,
             profile=clean,
             segment=self._segment(z),
@@ -261,7 +262,8 @@ class Analyzer:
             )
         return out
 
-    def _recommendations(self, x, z, c, clean, base_margin, entity_id) -> tuple[list[dict], np.ndarray, np.ndarray]:
+    def _recommendations(self, x, z, c, clean, base_margin, entity_id) -> tuple[list[dict], np.ndarray, np.ndarray, str | None]:
+        """-> (actions, neighbour indices, distances, why there is no action (None if any))."""
         point = self.space.neighbour_space(z[None, :], c[None, :])[0]
         idx, dist = self.neighbours.query(point, N_NEIGHBOURS + 1)
         if entity_id is not None:  # the entity itself is never its own neighbour or evidence
@@ -271,7 +273,12 @@ class Analyzer:
         directions = action_directions(self.space.numeric, x)
         candidates = candidate_actions(self.neighbours, x, idx, directions, self.scaler.scale_)
         effects = model_effects(self.outcome, x, clean, candidates) if base_margin is not None else None
-        return recommend(self.schema, x, candidates, effects), idx, dist
+        actions = recommend(self.schema, x, candidates, effects)
+        reason = None
+        if not actions:
+            why = "nothing actionable" if not directions.any() else "nobody ahead" if not candidates else "no expected benefit"
+            reason = wording.no_action(why, self.plural)
+        return actions, idx, dist, reason
 
     def _similar(self, idx: np.ndarray, dist: np.ndarray) -> list[dict]:
         out = []

@@ -20,6 +20,7 @@ class Analysis:
     entity_id: str | None = None  # the profile's id (schema's id column) as text
     entity: dict | None = None  # the schema's nouns: {"singular": ..., "plural": ...}
     missing: list | None = None  # features the profile left missing (analysed without them)
+    no_action_reason: str | None = None  # why ``recommendations`` is empty, in words
 
     def to_dict(self) -> dict:
         out = {name: getattr(self, name) for name in JSON_FIELDS}
@@ -29,4 +30,4 @@ class Analysis:
 
 
 # The fields of the JSON contract, in order (``entity_id`` is internal: the id is in the profile).
-JSON_FIELDS = ("model_version", "entity", "missing", "profile", "segment", "anomalies", "recommendations", "similar", "percentiles", "prediction")
+JSON_FIELDS = ("model_version", "entity", "missing", "profile", "segment", "anomalies", "recommendations", "no_action_reason", "similar", "percentiles", "prediction")

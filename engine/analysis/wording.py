@@ -86,6 +86,17 @@ def percentile_message(label: str, value: float, median: float, rank: float, bet
 
 
 # ----- recommendations and predictions --------------------------------------------------------
+NO_ACTION = {
+    "nothing actionable": "No action: none of this profile's known features can be acted on (the schema marks none actionable with a better direction, or their values are missing).",
+    "nobody ahead": "No action: similar {plural} that did better are not clearly ahead of this one on any feature that can be acted on.",
+    "no expected benefit": "No action: the outcome model expects none of the changes that set better similar {plural} apart to help this one.",
+}
+
+
+def no_action(why: str, plural: str) -> str:
+    return NO_ACTION[why].format(plural=plural)
+
+
 def default_action(label: str, target: float, binary: bool = False) -> str:
     if binary:
         return f"Switch {label.lower()} to {'yes' if target >= 0.5 else 'no'}"

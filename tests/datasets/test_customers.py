@@ -357,3 +357,14 @@ def test_http_drift_and_training_job(client, home, raw):
     assert state["result"]["version"] == "v0002" and not state["result"]["promoted"]
     models = client.get("/models").json()
     assert models["aliases"]["challenger"] == "v0002"
+
+
+def test_every_likely_churner_gets_an_action_or_a_reason(ws, raw):
+    reasons = set()
+    for profile in raw.drop(columns=["churned"]).head(300).to_dict("records"):
+        result = ws.analyze(profile)
+        assert (result.recommendations == []) == (result.no_action_reason is not None)
+        if result.prediction["probability"] >= 0.5 and not result.recommendations:
+            assert result.no_action_reason.startswith("No action: ")
+            reasons.add(result.no_action_reason)
+    assert all("compan" not in r for r in reasons)

@@ -23,9 +23,13 @@ columns = {
     "Cross-validated": [f"{metrics['cv'][n]:.3f} ± {metrics['cv'].get(n + '_std', 0):.3f}" for n in names],
     "Held-out": [f"{metrics['holdout'][n]:.3f}" for n in names],
 }
+if "out_of_time" in metrics:  # a later period: what a random split overstates
+    columns["Out-of-time"] = [f"{metrics['out_of_time'][n]:.3f}" for n in names]
 baseline = metrics.get("baseline")
 if baseline:  # the same validation, a plain model: what the boosted trees add
     columns[f"Baseline ({baseline['model']}), held-out"] = [f"{baseline['holdout'][n]:.3f}" for n in names]
+    if "out_of_time" in baseline:
+        columns["Baseline, out-of-time"] = [f"{baseline['out_of_time'][n]:.3f}" for n in names]
 table = pd.DataFrame(columns)
 m = st.columns(4)
 if numeric:
@@ -40,7 +44,7 @@ else:
 left, right = st.columns(2)
 left.dataframe(table, hide_index=True, width="stretch")
 for what, text in (metrics.get("validation") or {}).items():
-    left.caption(f"**{ {'cv': 'Cross-validated', 'holdout': 'Held-out', 'trees': 'Model size'}.get(what, what) }**: {text}.")
+    left.caption(f"**{ {'cv': 'Cross-validated', 'holdout': 'Held-out', 'out_of_time': 'Out-of-time', 'trees': 'Model size'}.get(what, what) }**: {text}.")
 if baseline:
     key, name = ("r2", "R²") if numeric else ("roc_auc", "ROC AUC")
     lift = metrics["holdout"][key] - baseline["holdout"][key]

@@ -103,6 +103,37 @@ def _thin(columns: dict, max_points: int) -> dict:
 EARLY_STOPPING_SHARE = 0.2  # of each fold's training rows, to choose the number of trees
 
 
+LATER_SHARE = 0.2  # out-of-time: the latest share of the rows (by the time column) is the test
+
+
+def out_of_time(model, baseline, X: pd.DataFrame, y: np.ndarray, time_column: str | None) -> dict | None:
+    """Train on the earlier rows, test on the latest ``LATER_SHARE`` (by the schema's time
+    column): how well a version predicts a later period, which a random split overstates.
+    -> {"model": metrics, "baseline": metrics, "words": what it measured}; None without a
+    usable time column (missing, unparsable, or one period only)."""
+    if not time_column or time_column not in X.columns:
+        return None
+    when = pd.to_datetime(X[time_column].astype(str), errors="coerce", format="mixed")
+    known = when.notna().to_numpy()
+    if known.sum() < 50 or when[known].nunique() < 2:
+        return None
+    cut = when[known].quantile(1.0 - LATER_SHARE)
+    later = known & (when > cut).to_numpy() if (when > cut).any() else known & (when >= cut).to_numpy()
+    earlier = known & ~later
+    numeric = is_numeric_task(model)
+    if earlier.sum() < 20 or later.sum() < 10 or (not numeric and (len(np.unique(y[earlier])) < 2 or len(np.unique(y[later])) < 2)):
+        return None
+    score = regression_metrics if numeric else classification_metrics
+    out = {}
+    for name, m in (("model", model), ("baseline", baseline)):
+        fitted = clone(m).fit(X.loc[earlier], y[earlier])
+        pred = fitted.predict(X.loc[later]) if numeric else fitted.predict_proba(X.loc[later])[:, 1]
+        out[name] = score(y[later], pred)
+    first, last = when[later].min(), when[later].max()
+    out["words"] = f"trained on the {int(earlier.sum()):,} rows up to {cut:%Y-%m-%d}, tested on the {int(later.sum()):,} later rows ({first:%Y-%m-%d} to {last:%Y-%m-%d})"
+    return out
+
+
 def cross_validate(model, X: pd.DataFrame, y: np.ndarray, *, folds: int = 5, seed: int = 0, early_stopping: bool = False) -> dict:
     """Stratified k-fold: mean and std of every metric. With ``early_stopping`` each fold's model
     stops adding trees when the log loss of 20% of that fold's training rows stops improving

@@ -211,6 +211,10 @@ def _fit_outcome(df, schema, y, seed, search, budget_s, report):
         metrics |= {"holdout": evaluation.classification_metrics(y[held], p_held), "curves": evaluation.curves(y[held], p_held), "calibration_map": _calibration_map(p_held, y[held])}
         held_baseline = evaluation.classification_metrics(y[held], baseline.predict_proba(frame.loc[held])[:, 1])
     metrics["baseline"] = {"model": BASELINE_NAMES[schema.target.kind], "cv": baseline_cv, "holdout": held_baseline}
+    later = evaluation.out_of_time(base, baseline_model(schema), frame, y, schema.time)
+    if later is not None:
+        metrics["out_of_time"], metrics["baseline"]["out_of_time"] = later["model"], later["baseline"]
+        metrics["validation"]["out_of_time"] = later["words"]
     if searched:
         metrics["search"] = searched
 

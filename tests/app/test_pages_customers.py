@@ -103,3 +103,11 @@ def test_benchmarks_series_from_the_time_column(capp, cws):
     assert not capp.exception
     table = next(d.value for d in capp.dataframe if "Rank" in d.value.columns)
     assert len(table) >= 2 and set(table["Metric"]) <= {"Tenure", "Monthly charges", "Total spend", "Support tickets (last year)"}
+
+
+def test_model_page_shows_out_of_time_validation(capp, cws):
+    capp.switch_page("pages/model.py").run()
+    table = capp.dataframe[0].value
+    later = cws.details()["metrics"]["out_of_time"]
+    assert table.loc[table["Metric"] == "ROC AUC", "Out-of-time"].iloc[0] == f"{later['roc_auc']:.3f}"
+    assert "Out-of-time" in texts(capp) and "later rows" in texts(capp)

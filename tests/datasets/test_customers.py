@@ -368,3 +368,15 @@ def test_every_likely_churner_gets_an_action_or_a_reason(ws, raw):
             assert result.no_action_reason.startswith("No action: ")
             reasons.add(result.no_action_reason)
     assert all("compan" not in r for r in reasons)
+
+
+def test_out_of_time_validation_from_the_time_column(ws, home):
+    """Train on the earlier months, test on the latest ones; labelled with what it measured."""
+    metrics = ws.details()["metrics"]
+    later = metrics["out_of_time"]
+    data = pd.read_csv(home / "demo" / "customers.csv")
+    months = sorted(data["month"].unique())
+    assert later["n"] == (data["month"] > pd.Series(pd.to_datetime(data["month"])).quantile(0.8).strftime("%Y-%m")).sum()
+    assert 0.6 < later["roc_auc"] < 1 and "out_of_time" in metrics["baseline"]
+    assert metrics["validation"]["out_of_time"].endswith(f"to {months[-1]}-01)")
+    assert "later rows" in metrics["validation"]["out_of_time"]

@@ -111,6 +111,8 @@ class Monitor:
         if isinstance(rows, str) or hasattr(rows, "__fspath__"):
             rows = read_table(rows)
         schema = self.ws.champion().schema
+        if schema.target is not None and schema.target.kind == "numeric":
+            raise DataError(f"feedback: the target '{schema.target.column}' is numeric; monitoring compares 0/1 outcomes only, so numeric outcomes are not recorded yet.")
         if isinstance(rows, pd.DataFrame):
             rows = rows.astype(object).where(rows.notna(), None).to_dict("records")
         clean = [_feedback_row(i, r, schema) for i, r in enumerate(rows)]

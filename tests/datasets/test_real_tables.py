@@ -9,6 +9,7 @@ import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes
 
 from engine import api
+from engine.errors import DataError
 
 
 def _features(columns, skip) -> str:
@@ -106,3 +107,9 @@ def test_pages_show_a_numeric_prediction(diabetes, monkeypatch):
     assert not at.exception
     held = ws.details()["metrics"]["holdout"]
     assert {m.label: m.value for m in at.metric}["Held-out R²"] == f"{held['r2']:.3f}"
+
+
+def test_numeric_outcomes_are_not_taken_as_feedback(diabetes):
+    ws, _, frame = diabetes
+    with pytest.raises(DataError, match="'target' is numeric"):
+        ws.monitoring.record_feedback(frame[["patient", "target"]].head(3))

@@ -36,9 +36,10 @@ def render_html(analysis: dict, features: dict[str, dict], entity_id: str | None
              f"<div class='card'><b>Segment:</b> {escape(seg['name'])}<br><span class='muted'>{escape(seg['description'])}</span></div>"]
     pred = prediction.prediction_data(analysis, features)
     if pred:
-        parts.append(f"<h2>Prediction</h2><p><b>{escape(pred['label_text'])}</b> — probability {pred['probability_text']}.</p>")
+        what = "predicted value" if pred["numeric"] else "probability"
+        parts.append(f"<h2>Prediction</h2><p><b>{escape(pred['label_text'])}</b> — {what} {pred['probability_text']}.</p>")
         rows = [[escape(d["Driver"]), escape(str(d["Value"])), f"{d['Contribution']:+.3f}"] for d in pred["drivers"]]
-        parts.append(_table(["Driver", "Value", "SHAP contribution (log-odds)"], rows))
+        parts.append(_table(["Driver", "Value", "SHAP contribution (" + ("in the target's units" if pred["numeric"] else "log-odds") + ")"], rows))
     parts.append("<h2>Anomalies</h2>")
     found = anomalies.anomalies_data(analysis)
     if found:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -14,6 +15,8 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from engine import api, cli
@@ -353,6 +356,7 @@ def test_killed_training_changes_nothing_and_does_not_block(
     assert api.workspace(home).model("v0002").version == "v0002"
 
 
+@pytest.mark.slow
 def test_a_version_without_the_champions_prediction_is_never_promoted(writable_home):
     """Retraining with a schema that lost the target (or a feature) keeps the champion serving."""
     home = writable_home("demo")
@@ -365,3 +369,46 @@ def test_a_version_without_the_champions_prediction_is_never_promoted(writable_h
     assert not result["promoted"]
     assert "serves a prediction of 'High growth next year'" in result["reason"]
     assert ws.aliases() == {"champion": "v0001", "challenger": result["version"]}
+
+
+def _no_id_table(rows: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"a": rng.normal(size=rows), "b": rng.normal(size=rows)})
+    frame["won"] = (rng.random(rows) < 1 / (1 + np.exp(-2 * frame["a"]))).astype(float)
+    frame.loc[rng.random(rows) < 0.2, "won"] = np.nan  # unlabelled rows
+    return frame
+
+
+NO_ID_SCHEMA = {"features": [{"name": "a"}, {"name": "b"}], "target": {"column": "won"}}
+
+
+@pytest.mark.slow
+def test_gate_compares_on_exactly_the_rows_training_held_out(tmp_path):
+    """No id column and blank targets: retraining identical data gives an identical model, and
+    the gate must see them as equal (it once scored the champion partly on its training rows)."""
+    from engine.schema import parse_schema
+
+    ws = api.workspace(tmp_path / "home")
+    frame, schema = _no_id_table(1500), parse_schema(NO_ID_SCHEMA)
+    first = ws.train(frame, schema)
+    second = ws.train(frame, schema)
+    assert second["promoted"], second["reason"]
+    auc = re.search(r"held-out ROC AUC ([\d.]+) vs champion v0001 ([\d.]+)", second["reason"])
+    assert auc and auc[1] == auc[2] == f"{first['metrics']['holdout']['roc_auc']:.4f}"
+
+
+@pytest.mark.parametrize(("rows", "kind", "message"), [
+    (12, "numeric", "12 labelled rows; a prediction model needs at least 30 labelled rows"),
+    (60, "binary", "of the rarer outcome; a prediction model needs at least 30 labelled rows and 10 of each outcome"),
+])  # fmt: skip
+def test_too_few_labelled_rows_is_a_clear_error(tmp_path, rows, kind, message):
+    from engine.errors import DataError
+    from engine.schema import parse_schema
+
+    frame = _no_id_table(rows).fillna({"won": 0.0})
+    if kind == "binary":
+        frame["won"] = 0.0
+        frame.loc[:2, "won"] = 1.0  # 3 positives
+    schema = parse_schema({**NO_ID_SCHEMA, "target": {"column": "won", "kind": kind}})
+    with pytest.raises(DataError, match=re.escape(message)):
+        api.workspace(tmp_path / "home").train(frame, schema)

@@ -17,7 +17,9 @@ def registry_data(models: list[dict]) -> list[dict]:
         metrics = m.get("metrics") or {}
         row = {"version": m["version"], "created": m["created"], "aliases": ", ".join(m["aliases"]), "rows": f"{m['rows']:,}",
                "segments": metrics.get("segments_k")}
-        row |= {f"holdout {k}": round(metrics.get("holdout", {}).get(k, float("nan")), 4) for k in ("roc_auc", "accuracy", "f1")}
+        held = metrics.get("holdout", {})
+        keys = ("rmse", "mae", "r2") if "rmse" in held else ("roc_auc", "accuracy", "f1")
+        row |= {f"holdout {k}": None if held.get(k) is None else round(held[k], 4) for k in keys}
         row["data_fingerprint"] = (m.get("data_fingerprint") or "")[:19] + "…"
         rows.append(row)
     return rows

@@ -18,24 +18,30 @@ if "holdout" not in metrics:
 st.caption(f"Version {d['manifest']['version']} · trained on {metrics.get('train_rows', 0):,} rows · held out {metrics['holdout'].get('n', 0):,} rows.")
 numeric = "rmse" in metrics["holdout"]
 names = ["rmse", "mae", "r2"] if numeric else ["accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "brier"]
+
+
+def three(v) -> str:
+    return "—" if v is None else f"{v:.3f}"
+
+
 columns = {
     "Metric": [{"rmse": "RMSE", "mae": "MAE", "r2": "R²"}.get(n, n.replace("_", " ").upper() if "auc" in n else n.capitalize()) for n in names],
-    "Cross-validated": [f"{metrics['cv'][n]:.3f} ± {metrics['cv'].get(n + '_std', 0):.3f}" for n in names],
-    "Held-out": [f"{metrics['holdout'][n]:.3f}" for n in names],
+    "Cross-validated": [f"{three(metrics['cv'][n])} ± {three(metrics['cv'].get(n + '_std'))}" for n in names],
+    "Held-out": [three(metrics["holdout"][n]) for n in names],
 }
 if "out_of_time" in metrics:  # a later period: what a random split overstates
-    columns["Out-of-time"] = [f"{metrics['out_of_time'][n]:.3f}" for n in names]
+    columns["Out-of-time"] = [three(metrics["out_of_time"][n]) for n in names]
 baseline = metrics.get("baseline")
 if baseline:  # the same validation, a plain model: what the boosted trees add
-    columns[f"Baseline ({baseline['model']}), held-out"] = [f"{baseline['holdout'][n]:.3f}" for n in names]
+    columns[f"Baseline ({baseline['model']}), held-out"] = [three(baseline["holdout"][n]) for n in names]
     if "out_of_time" in baseline:
-        columns["Baseline, out-of-time"] = [f"{baseline['out_of_time'][n]:.3f}" for n in names]
+        columns["Baseline, out-of-time"] = [three(baseline["out_of_time"][n]) for n in names]
 table = pd.DataFrame(columns)
 m = st.columns(4)
 if numeric:
     m[0].metric("Held-out RMSE", fmt.number(metrics["holdout"]["rmse"]), help="In the target's units; lower is better.")
     m[1].metric("Held-out MAE", fmt.number(metrics["holdout"]["mae"]), help="In the target's units; lower is better.")
-    m[2].metric("Held-out R²", f"{metrics['holdout']['r2']:.3f}", help="Share of the target's variance explained.")
+    m[2].metric("Held-out R²", three(metrics["holdout"]["r2"]), help="Share of the target's variance explained.")
 else:
     m[0].metric("Held-out ROC AUC", f"{metrics['holdout']['roc_auc']:.3f}")
     m[1].metric("Held-out accuracy", f"{metrics['holdout']['accuracy']:.1%}")
@@ -47,8 +53,8 @@ for what, text in (metrics.get("validation") or {}).items():
     left.caption(f"**{ {'cv': 'Cross-validated', 'holdout': 'Held-out', 'out_of_time': 'Out-of-time', 'trees': 'Model size'}.get(what, what) }**: {text}.")
 if baseline:
     key, name = ("r2", "R²") if numeric else ("roc_auc", "ROC AUC")
-    lift = metrics["holdout"][key] - baseline["holdout"][key]
-    left.caption(f"Held-out {name} {metrics['holdout'][key]:.3f} against {baseline['holdout'][key]:.3f} for the baseline ({lift:+.3f}).")
+    lift = (metrics["holdout"][key] or 0.0) - (baseline["holdout"][key] or 0.0)
+    left.caption(f"Held-out {name} {three(metrics['holdout'][key])} against {three(baseline['holdout'][key])} for the baseline ({lift:+.3f}).")
 if "confusion_matrix" in metrics["holdout"]:
     right.plotly_chart(charts.plot_confusion(metrics["holdout"]["confusion_matrix"], title="Confusion matrix (held-out)"), width="stretch")
 

@@ -9,7 +9,9 @@ import pandas as pd
 def alert_candidates(drift: dict | None, estimated: pd.DataFrame, realised: pd.DataFrame, new_feedback: int, settings: dict) -> list[dict]:
     """The alert rules. Each candidate has kind, key (for deduplication), severity, message."""
     out = []
-    if drift and drift.get("enough_rows", True) and drift.get("dataset", {}).get("dataset_drift"):
+    if drift and not drift.get("enough_rows", True):
+        drift = None  # too few rows for any drift verdict, dataset or column
+    if drift and drift.get("dataset", {}).get("dataset_drift"):
         d = drift["dataset"]
         cols = [c["column"] for c in drift["columns"] if c["drifted"]]
         out.append({"kind": "data_drift", "key": drift.get("model_version", ""), "severity": "high",

@@ -33,7 +33,7 @@ ALIASES = ("champion", "challenger")
 STALE_LOCK_S = 6 * 3600
 # Bump when the saved Analyzer's attributes change: older versions are then refused with a
 # clear message instead of failing in the middle of an analysis.
-FORMAT = 1
+FORMAT = 2  # 2: schema v2, categories, frequency stats, calibrated anomaly cut-off, regression
 
 
 def now_iso() -> str:

@@ -45,6 +45,33 @@ def holdout_mask(df: pd.DataFrame, id_column: str | None, seed: int = 0) -> np.n
     return rng.random(len(df)) < HOLDOUT_SHARE
 
 
+MIN_LABELLED_ROWS = 30  # to train, cross-validate and hold out anything at all
+MIN_CLASS_ROWS = 10  # rows of the rarer class of a binary target, for stratified folds
+
+
+def labelled_split(df: pd.DataFrame, schema, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The one definition of the outcome model's rows, used by training and the quality gate:
+    -> (labelled rows, target values, held-out mask). Raises DataError when there are too few
+    labelled rows to train and validate a prediction model."""
+    from engine.errors import DataError
+
+    target = schema.target.column
+    frame = df[df[target].notna()].reset_index(drop=True)
+    y = frame[target].to_numpy(dtype=float)
+    numeric = schema.target.kind == "numeric"
+    if not numeric:
+        y = y.astype(int)
+    rarer = len(y) if numeric else int(np.bincount(y, minlength=2).min())
+    if len(y) < MIN_LABELLED_ROWS or rarer < MIN_CLASS_ROWS:
+        need = f"at least {MIN_LABELLED_ROWS} labelled rows" + ("" if numeric else f" and {MIN_CLASS_ROWS} of each outcome")
+        found = f"{len(y)} labelled rows" + ("" if numeric else f", {rarer} of the rarer outcome")
+        raise DataError(f"target column '{target}': {found}; a prediction model needs {need}.")
+    held = holdout_mask(frame, schema.id, seed)
+    if not numeric and (len(np.unique(y[held])) < 2 or len(np.unique(y[~held])) < 2):
+        held = np.random.default_rng(seed).random(len(frame)) < HOLDOUT_SHARE
+    return frame, y, held
+
+
 def classification_metrics(y: np.ndarray, p: np.ndarray, threshold: float = 0.5) -> dict:
     pred = (p >= threshold).astype(int)
     both = len(np.unique(y)) == 2
@@ -145,7 +172,10 @@ def cross_validate(model, X: pd.DataFrame, y: np.ndarray, *, folds: int = 5, see
     per_fold, trees = [], []
     for train, test in splitter.split(X, y):
         if early_stopping:
-            fit_rows, val_rows = train_test_split(train, test_size=EARLY_STOPPING_SHARE, stratify=None if numeric else y[train], random_state=seed)
+            try:
+                fit_rows, val_rows = train_test_split(train, test_size=EARLY_STOPPING_SHARE, stratify=None if numeric else y[train], random_state=seed)
+            except ValueError:  # a class too small to stratify: a plain random split
+                fit_rows, val_rows = train_test_split(train, test_size=EARLY_STOPPING_SHARE, random_state=seed)
             fitted = clone(model).fit(X.iloc[fit_rows], y[fit_rows], eval_set=(X.iloc[val_rows], y[val_rows]))
             trees.append(int(fitted.best_trees_))
         else:
@@ -157,8 +187,9 @@ def cross_validate(model, X: pd.DataFrame, y: np.ndarray, *, folds: int = 5, see
             oof[test] = fitted.predict_proba(X.iloc[test])[:, 1]
             per_fold.append(classification_metrics(y[test], oof[test]))
     keys = REGRESSION_KEYS if numeric else CLASSIFICATION_KEYS
-    summary = {k: float(np.mean([m[k] for m in per_fold])) for k in keys}
-    summary.update({f"{k}_std": float(np.std([m[k] for m in per_fold])) for k in keys})
+    values = {k: np.array([np.nan if m[k] is None else m[k] for m in per_fold], dtype=float) for k in keys}
+    summary = {k: float(np.nanmean(v)) if np.isfinite(v).any() else None for k, v in values.items()}
+    summary.update({f"{k}_std": float(np.nanstd(v)) if np.isfinite(v).any() else None for k, v in values.items()})
     summary["folds"] = folds
     if trees:
         summary["trees"] = trees

@@ -178,12 +178,7 @@ def _fit_outcome(df, schema, y, seed, search, budget_s, report):
     """The outcome model (binary: classifier; numeric: regressor) with its validation, the
     baseline on the same rows, and global SHAP importance."""
     numeric = schema.target.kind == "numeric"
-    known = ~np.isnan(y)
-    frame = df.loc[known].reset_index(drop=True)
-    y = y[known] if numeric else y[known].astype(int)
-    held = evaluation.holdout_mask(frame, schema.id, seed)
-    if not numeric and (len(np.unique(y[held])) < 2 or len(np.unique(y[~held])) < 2):
-        held = np.random.default_rng(seed).random(len(frame)) < evaluation.HOLDOUT_SHARE
+    frame, y, held = evaluation.labelled_split(df, schema, seed)
     categorical = tuple(schema.segments) + tuple(schema.category_names)
     base = (OutcomeRegressor if numeric else OutcomeClassifier)(features=tuple(schema.numeric_names), categorical=categorical, seed=seed, **DEFAULTS)
     train, y_train = frame.loc[~held].reset_index(drop=True), y[~held]

@@ -8,12 +8,12 @@ from sklearn.metrics import roc_auc_score
 
 from engine.analysis.analyzer import Analyzer
 from engine.errors import IntegrityError, ModelNotFoundError
-from engine.training.evaluation import holdout_mask
+from engine.training.evaluation import labelled_split
 
 GATE_TOLERANCE = 0.01
 
 
-def quality_gate(workspace, new: Analyzer, frame: pd.DataFrame, metrics: dict, *, tolerance: float = GATE_TOLERANCE, promote: bool = True) -> tuple[bool, str]:
+def quality_gate(workspace, new: Analyzer, frame: pd.DataFrame, metrics: dict, *, tolerance: float = GATE_TOLERANCE, promote: bool = True, seed: int = 0) -> tuple[bool, str]:
     """-> (promote?, reason). Never promote a version that lacks what the champion serves (an
     outcome model, features); otherwise promote only if the new held-out ROC AUC is not worse
     than the champion's on the same held-out rows by more than ``tolerance``."""
@@ -36,7 +36,8 @@ def quality_gate(workspace, new: Analyzer, frame: pd.DataFrame, metrics: dict, *
     if any(c not in frame.columns for c in needed) or not same_target:
         return False, f"champion {champion_version} cannot be scored on these rows (other columns or target); kept as challenger (promote it by hand)"
     target = new.schema.target.column
-    held = frame[holdout_mask(frame, new.schema.id) & frame[target].notna()]
+    labelled, _, mask = labelled_split(frame, new.schema, seed)  # exactly the rows training held out
+    held = labelled[mask]
     if new.outcome.task == "numeric":
         return _numeric_gate(champion, champion_version, held, target, metrics, tolerance)
     if held[target].nunique() < 2:

@@ -16,7 +16,8 @@ def benchmark_series(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame | None
     """Long table month, <group column>, metric, value; None without a usable time column."""
     if not schema.time or schema.time not in frame.columns:
         return None
-    month = pd.to_datetime(frame[schema.time].astype(str), errors="coerce", format="mixed").dt.to_period("M").dt.to_timestamp()
+    when = pd.to_datetime(frame[schema.time].astype(str), errors="coerce", format="mixed", utc=True)  # utc: mixed zones
+    month = when.dt.tz_localize(None).dt.to_period("M").dt.to_timestamp()
     if month.notna().sum() < MIN_ROWS:
         return None
     group = schema.segments[0] if schema.segments else "group"

@@ -140,7 +140,7 @@ def out_of_time(model, baseline, X: pd.DataFrame, y: np.ndarray, time_column: st
     usable time column (missing, unparsable, or one period only)."""
     if not time_column or time_column not in X.columns:
         return None
-    when = pd.to_datetime(X[time_column].astype(str), errors="coerce", format="mixed")
+    when = pd.to_datetime(X[time_column].astype(str), errors="coerce", format="mixed", utc=True)  # utc: mixed zones
     known = when.notna().to_numpy()
     if known.sum() < 50 or when[known].nunique() < 2:
         return None

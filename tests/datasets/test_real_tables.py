@@ -5,6 +5,7 @@ a two-valued column as a category). Trained, analysed with gaps, scored and drif
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes
 
@@ -113,3 +114,13 @@ def test_numeric_outcomes_are_not_taken_as_feedback(diabetes):
     ws, _, frame = diabetes
     with pytest.raises(DataError, match="'target' is numeric"):
         ws.monitoring.record_feedback(frame[["patient", "target"]].head(3))
+
+
+def test_a_time_column_with_mixed_zones_and_junk_is_read(tmp_path):
+    from engine.analysis.series import benchmark_series
+    from engine.schema import parse_schema
+
+    schema = parse_schema({"time": "t", "features": [{"name": "x"}]})
+    frame = pd.DataFrame({"t": ["2024-01-05T00:00:00+01:00", "2024-02-01", "not a date"] * 20, "x": range(60)})
+    series = benchmark_series(frame, schema)
+    assert sorted(series["month"].dt.strftime("%Y-%m").unique()) == ["2024-01", "2024-02"]

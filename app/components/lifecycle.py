@@ -8,7 +8,7 @@ import streamlit as st
 
 from app import common, uploads
 from engine.api import Workspace
-from engine.demo.replay import BUILT_IN_TABLES
+from engine.demo.replay import built_in_table
 
 
 def _train(ws: Workspace, status, data, schema, **options) -> None:
@@ -21,7 +21,7 @@ def _train(ws: Workspace, status, data, schema, **options) -> None:
 def render_actions(ws: Workspace, versions: list[str], admin: bool) -> None:
     """Retrain on the built-in data, promote a version, roll back the champion."""
     demo = ws.home / "demo"
-    table = next((demo / n for n in BUILT_IN_TABLES if (demo / n).is_file()), None)
+    table = built_in_table(demo)
     r1, r2, r3 = st.columns(3)
     with r1:
         if st.button("Retrain on the built-in data", disabled=not admin or table is None, key="retrain", type="primary"):

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from app import format as fmt
+from app.components.id_search import id_box, row_of
 from engine.analysis.examples import example_profiles
 from engine.schema import Schema
 
@@ -55,12 +56,9 @@ def _pickers(schema: dict, sample: pd.DataFrame) -> None:
         left, mid, right = st.columns([2, 2, 3])
         with left:
             if id_col:
-                ids = sample[id_col].dropna().astype(str).tolist()
-                chosen = st.selectbox(f"{noun.capitalize()} id", ids, index=None, placeholder=f"Type to search {len(ids):,} ids",
-                                      key="load_id", help=f"Load a {noun} of the training sample by its id.")
+                chosen = id_box(sample, id_col, noun, "load_id", help=f"Load a {noun} of the training sample by its id.")
                 if st.button(f"Load {noun}", key="load_btn", disabled=chosen is None):
-                    match = sample[sample[id_col].astype(str) == chosen]
-                    set_profile(schema, match.iloc[0].to_dict(), chosen)
+                    set_profile(schema, row_of(sample, id_col, chosen), chosen)
                     st.rerun()
         with mid:
             options = examples(schema, sample)
@@ -101,12 +99,11 @@ def _inputs(schema: dict) -> None:
 
 
 def _profile(schema: dict) -> dict:
-    """The form's values as a profile ("not given" left out; yes/no as 1/0)."""
+    """The form's values as a profile ("not given" left out; yes/no as words, which the
+    engine's validation reads)."""
     seg_cols = (schema.get("segments") or {}).get("columns", [])
     profile = {c: st.session_state.get(f"in_{c}") for c in seg_cols}
-    for f in schema["features"]:
-        value = st.session_state.get(f"in_{f['name']}")
-        profile[f["name"]] = {"yes": 1.0, "no": 0.0}.get(value, value) if f["kind"] == "binary" else value
+    profile |= {f["name"]: st.session_state.get(f"in_{f['name']}") for f in schema["features"]}
     profile = {k: v for k, v in profile.items() if v is not None}
     if schema.get("id") and st.session_state.get("entity_id") is not None:
         profile[schema["id"]] = str(st.session_state["entity_id"])

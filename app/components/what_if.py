@@ -40,14 +40,13 @@ def slider_specs(analysis: dict, features: dict[str, dict], sample: pd.DataFrame
 
 
 def changed_values(specs: list[dict], values: dict) -> dict:
-    """The control values that differ from where they started (yes/no back to 1/0)."""
+    """The control values that differ from where they started (yes/no stay words: the engine's
+    validation reads them)."""
     out = {}
     for s in specs:
         v = values[s["name"]]
-        if s["kind"] == "number" and abs(v - s["current"]) > 1e-9:
+        if s["kind"] == "number" and abs(v - s["current"]) > 1e-9 or s["kind"] == "choice" and v is not None and v != s["current"]:
             out[s["name"]] = v
-        elif s["kind"] == "choice" and v is not None and v != s["current"]:
-            out[s["name"]] = {"yes": 1.0, "no": 0.0}.get(v, v) if s["options"] == ["yes", "no"] else v
     return out
 
 

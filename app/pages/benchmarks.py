@@ -6,6 +6,7 @@ import streamlit as st
 from app import charts, common
 from app import format as fmt
 from app.components import percentiles
+from app.components.id_search import id_box, row_of
 from engine.analysis.series import ALL as SERIES_ALL
 
 st.title("Benchmarks")
@@ -63,10 +64,9 @@ else:
 st.subheader(f"A {noun['singular']} against its peers")
 id_col = schema.get("id")
 if id_col:
-    ids = sample[id_col].dropna().astype(str).tolist()
-    picked_id = st.selectbox(f"{noun['singular'].capitalize()} id", ids, index=None, placeholder=f"Type to search {len(ids):,} ids", key="bm_entity")
+    picked_id = id_box(sample, id_col, noun["singular"], "bm_entity")
     if picked_id is not None:
-        row = sample[sample[id_col].astype(str) == picked_id].iloc[0].to_dict()
+        row = row_of(sample, id_col, picked_id)
         with common.user_errors():
             profile = {k: v for k, v in row.items() if not fmt.is_missing(v)}
             percentiles.render_table(common.workspace().champion().benchmark(profile), feats)

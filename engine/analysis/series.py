@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from engine.schema import Schema
+from engine.schema import Schema, as_times
 
 MIN_ROWS = 5  # a monthly median of fewer rows is noise, not a benchmark
 ALL = "all"
@@ -16,8 +16,7 @@ def benchmark_series(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame | None
     """Long table month, <group column>, metric, value; None without a usable time column."""
     if not schema.time or schema.time not in frame.columns:
         return None
-    when = pd.to_datetime(frame[schema.time].astype(str), errors="coerce", format="mixed", utc=True)  # utc: mixed zones
-    month = when.dt.tz_localize(None).dt.to_period("M").dt.to_timestamp()
+    month = as_times(frame[schema.time]).dt.tz_localize(None).dt.to_period("M").dt.to_timestamp()
     if month.notna().sum() < MIN_ROWS:
         return None
     group = schema.segments[0] if schema.segments else "group"

@@ -3,6 +3,8 @@ weeks, and delayed feedback, so a fresh install shows a monitoring history."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -12,6 +14,11 @@ from engine.training.evaluation import holdout_mask
 BUILT_IN_TABLES = ("companies.csv", "customers.csv")  # training tables of the built-in datasets
 
 
+def built_in_table(folder: Path) -> Path | None:
+    """The built-in dataset's training table in ``folder`` (HOME/demo), or None."""
+    return next((folder / n for n in BUILT_IN_TABLES if (folder / n).is_file()), None)
+
+
 def replay(workspace, data=None, *, baseline=None, weeks: int = 8, feedback_share: float = 0.7, feedback_delay_days: int = 14, seed: int = 0, now=None) -> dict:
     """Replay ``data`` (default: HOME/demo/current.csv). With a ``baseline`` table (default:
     the built-in dataset's training table in HOME/demo) the first half of the window replays
@@ -19,7 +26,7 @@ def replay(workspace, data=None, *, baseline=None, weeks: int = 8, feedback_shar
     demo = workspace.home / "demo"
     data = data if data is not None else demo / "current.csv"
     if baseline is None and data == demo / "current.csv":
-        baseline = next((demo / n for n in BUILT_IN_TABLES if (demo / n).is_file()), None)
+        baseline = built_in_table(demo)
     model = workspace.champion()
     current, schema = workspace.load_dataset(data, model.schema)
     rng = np.random.default_rng(seed)

@@ -4,6 +4,12 @@ profiles and tables."""
 from engine.schema.model import Entity, Feature, Schema, Target, list_values
 from engine.schema.parsing import load_schema, parse_schema
 from engine.schema.tables import read_table
-from engine.schema.validation import check_frame, missing_features, target_labels, validate_profile
+from engine.schema.validation import (
+    as_times,
+    check_frame,
+    missing_features,
+    target_labels,
+    validate_profile,
+)
 
-__all__ = ["Entity", "Feature", "Schema", "Target", "check_frame", "list_values", "load_schema", "missing_features", "parse_schema", "read_table", "target_labels", "validate_profile"]
+__all__ = ["Entity", "Feature", "Schema", "Target", "as_times", "check_frame", "list_values", "load_schema", "missing_features", "parse_schema", "read_table", "target_labels", "validate_profile"]

@@ -104,6 +104,11 @@ def _clean_value(f: Feature, raw: Any) -> tuple[Any, str | None]:
     return number, None
 
 
+def as_times(values: pd.Series) -> pd.Series:
+    """A time column as UTC timestamps (any format, mixed time zones); NaT where unreadable."""
+    return pd.to_datetime(values.astype(str), errors="coerce", format="mixed", utc=True)
+
+
 def missing_features(schema: Schema, clean: dict) -> list[str]:
     """Names of the features a clean profile leaves missing, in schema order."""
     return [f.name for f in schema.features if _is_missing(clean.get(f.name), set())]

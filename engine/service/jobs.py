@@ -98,12 +98,12 @@ class Trainer:
 
 def _paths(req: TrainIn, home: Path) -> tuple[str, str]:
     """The data and schema paths of a request, defaulting to the built-in dataset in HOME/demo."""
-    from engine.demo.replay import BUILT_IN_TABLES
+    from engine.demo.replay import built_in_table
 
     data, schema = req.data, req.schema_path
     if data is None or schema is None:
         demo = home / "demo"
-        table = next((demo / n for n in BUILT_IN_TABLES if (demo / n).is_file()), None)
+        table = built_in_table(demo)
         if table is None or not (demo / "schema.toml").is_file():
             raise message(
                 "give 'data' and 'schema' (paths on the server); there is no HOME/demo dataset to default to"

@@ -25,6 +25,8 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
+from engine.schema import as_times
+
 HOLDOUT_SHARE = 0.2
 SEARCH_SPACE = {
     "n_estimators": [100, 200, 300, 500],
@@ -140,7 +142,7 @@ def out_of_time(model, baseline, X: pd.DataFrame, y: np.ndarray, time_column: st
     usable time column (missing, unparsable, or one period only)."""
     if not time_column or time_column not in X.columns:
         return None
-    when = pd.to_datetime(X[time_column].astype(str), errors="coerce", format="mixed", utc=True)  # utc: mixed zones
+    when = as_times(X[time_column])
     known = when.notna().to_numpy()
     if known.sum() < 50 or when[known].nunique() < 2:
         return None

@@ -1,7 +1,7 @@
 """First start on an empty home: a built-in dataset -> first trained version -> monitoring
 history, with progress shown. Later starts find a champion and return at once.
 
-``BENCHAI_DEMO_KIND=customers`` starts on the second built-in dataset instead of the companies."""
+``BENCHAI_DEMO_KIND=customers`` (or ``ratios``) starts on another built-in dataset instead of the companies."""
 
 from __future__ import annotations
 

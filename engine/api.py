@@ -34,19 +34,23 @@ def workspace(home: str | Path | None = None) -> Workspace:
         return _workspaces[path]
 
 
-DEMO_KINDS = ("companies", "customers")
+DEMO_KINDS = ("companies", "customers", "ratios")
 
 
 def demo_data(out: str | Path, *, kind: str = "companies", rows: int = 5000, seed: int = 0) -> dict:
     """Write a built-in dataset of ``rows`` rows to ``out``: the company demo (companies.csv,
     current.csv, schema.toml, ...) or, with ``kind="customers"``, the customer table
-    (customers.csv, current.csv, schema.toml)."""
-    from engine.demo import write_customers, write_demo
+    (customers.csv, current.csv, schema.toml), or with ``kind="ratios"`` firms' financial ratios
+    (ratios.csv, ...: heavy tails, a numeric target); each with recent.csv (unchanged population,
+    never trained on)."""
+    from engine.demo import write_customers, write_demo, write_ratios
 
     if kind not in DEMO_KINDS:
         raise DataError(f"kind: expected one of {list(DEMO_KINDS)}, got {kind!r}.")
     if kind == "customers":
         return write_customers(out, n=rows, seed=seed)
+    if kind == "ratios":
+        return write_ratios(out, n=rows, seed=seed)
     return write_demo(out, n_companies=rows, seed=seed)
 
 

@@ -21,9 +21,9 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--home", default=None, help="model registry and database folder (default: $BENCHAI_HOME or ./artifacts)")
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("demo-data", parents=[common], help="write a built-in dataset (companies or customers)")
+    s = sub.add_parser("demo-data", parents=[common], help="write a built-in dataset (companies, customers or ratios)")
     s.add_argument("--out", required=True)
-    s.add_argument("--kind", default="companies", help="which built-in dataset: companies (default) or customers")
+    s.add_argument("--kind", default="companies", help="which built-in dataset: companies (default), customers or ratios (heavy-tailed financial ratios, numeric target)")
     s.add_argument("--rows", "--companies", dest="rows", type=int, default=5000, help="number of rows (--companies: the old name)")
     s.add_argument("--seed", type=int, default=0)
 
@@ -81,7 +81,7 @@ def _add_monitoring_commands(sub, common: argparse.ArgumentParser) -> None:
 
     s = sub.add_parser("replay", parents=[common], help="replay a table through analyze to build monitoring history")
     s.add_argument("--data", default=None, help="table to replay (default: HOME/demo/current.csv)")
-    s.add_argument("--baseline", default=None, help="table replayed in the first half of the window")
+    s.add_argument("--baseline", default=None, help="rows the champion never trained on, replayed in the first half of the window (default: HOME/demo/recent.csv)")
     s.add_argument("--weeks", type=int, default=8)
     s.add_argument("--feedback-share", type=float, default=0.7)
     s.add_argument("--feedback-delay-days", type=int, default=14)

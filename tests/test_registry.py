@@ -23,6 +23,7 @@ from engine import api, cli
 from engine.demo import write_demo
 from engine.errors import IntegrityError, ModelNotFoundError, TrainingBusyError
 from engine.registry import Registry
+from engine.schema import load_schema
 from engine.training.evaluation import holdout_mask
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -172,7 +173,7 @@ def test_worse_model_stays_challenger_with_the_reason(
     # would blind the champion too. Shuffle only the rows the new model trains on: it learns
     # noise, while the held-out rows (same ids as the champion's) keep their real outcome.
     shuffled = companies.copy()
-    train_rows = ~holdout_mask(shuffled, "company_id")
+    train_rows = ~holdout_mask(shuffled, load_schema(schema_toml))
     labels = shuffled.loc[train_rows, "high_growth"]
     shuffled.loc[train_rows, "high_growth"] = labels.sample(frac=1.0, random_state=0).to_numpy()
     data = tmp_path / "shuffled.csv"
@@ -385,7 +386,9 @@ NO_ID_SCHEMA = {"features": [{"name": "a"}, {"name": "b"}], "target": {"column":
 @pytest.mark.slow
 def test_gate_compares_on_exactly_the_rows_training_held_out(tmp_path):
     """No id column and blank targets: retraining identical data gives an identical model, and
-    the gate must see them as equal (it once scored the champion partly on its training rows)."""
+    the gate must see them as equal (it once scored the champion partly on its training rows).
+    The rows held out are recognised by their content; the served champion saw them (it is
+    refitted on every row), so only the two validation models are compared on them."""
     from engine.schema import parse_schema
 
     ws = api.workspace(tmp_path / "home")
@@ -393,8 +396,9 @@ def test_gate_compares_on_exactly_the_rows_training_held_out(tmp_path):
     first = ws.train(frame, schema)
     second = ws.train(frame, schema)
     assert second["promoted"], second["reason"]
-    auc = re.search(r"held-out ROC AUC ([\d.]+) vs champion v0001 ([\d.]+)", second["reason"])
+    auc = re.search(r"ROC AUC ([\d.]+) vs champion ([\d.]+) on v0001's own held-out rows", second["reason"])
     assert auc and auc[1] == auc[2] == f"{first['metrics']['holdout']['roc_auc']:.4f}"
+    assert "never saw" not in second["reason"]  # every held-out row was the champion's too
 
 
 @pytest.mark.parametrize(("rows", "kind", "message"), [
@@ -412,3 +416,16 @@ def test_too_few_labelled_rows_is_a_clear_error(tmp_path, rows, kind, message):
     schema = parse_schema({**NO_ID_SCHEMA, "target": {"column": "won", "kind": kind}})
     with pytest.raises(DataError, match=re.escape(message)):
         api.workspace(tmp_path / "home").train(frame, schema)
+
+
+@pytest.mark.slow
+def test_gate_compares_on_both_sets_of_held_out_rows(home, tmp_path):
+    """Trained again on new companies (other ids), the new version is compared with the champion
+    on the champion's own held-out rows (its validation model's stored predictions) and on the
+    new table's held-out rows, which the served champion never saw."""
+    home = copy_home(home, tmp_path / "home")
+    held = pd.read_parquet(Registry(home).path("v0001") / "holdout.parquet")
+    assert {"benchai_row_key", "benchai_validation_prediction", "high_growth"} <= set(held.columns)
+    result = api.workspace(home).train(home / "demo" / "recent.csv", home / "demo" / "schema.toml")
+    assert result["promoted"], result["reason"]
+    assert "v0001's own held-out rows" in result["reason"] and "never saw" in result["reason"]

@@ -27,7 +27,7 @@ PAYMENT_SHARES = (0.33, 0.22, 0.22, 0.227, 0.003)  # the last one is rare on pur
 INTERNET = ("DSL", "Fiber optic", "No internet")
 # The true churn model (log-odds); truth.json records it.
 CHURN = {
-    "intercept": -1.6,
+    "intercept": -2.2,
     "contract=Month-to-month": 1.7,
     "contract=Two year": -1.2,
     "tenure_months": -0.03,
@@ -36,9 +36,14 @@ CHURN = {
     "autopay": -0.5,
     "support_tickets": 0.18,
     "senior": 0.3,
+    # Not additive in the raw columns: the first months are riskier than a straight line in
+    # tenure says, and fibre on a monthly contract more than the two effects added.
+    "tenure_months<6": 1.5,
+    "Fiber optic and Month-to-month": 0.8,
 }
 MISSING_SHARE = 0.04  # of monthly_charges and total_spend, written as "", " " or "?"
 DRIFTED = ("internet_service", "monthly_charges")
+RECENT_SEED_OFFSET = 2_000  # recent.csv: fresh draws of the unchanged population (shifted draws use +1,000)
 
 
 def schema_text() -> str:
@@ -70,6 +75,8 @@ def generate(n: int = 5000, seed: int = 0, *, shifted: bool = False, first_id: i
         + CHURN["autopay"] * autopay
         + CHURN["support_tickets"] * tickets
         + CHURN["senior"] * senior
+        + CHURN["tenure_months<6"] * (tenure < 6)
+        + CHURN["Fiber optic and Month-to-month"] * ((internet == 1) & (contract == 0))
     )
     churned = rng.random(n) < 1.0 / (1.0 + np.exp(-logit))
     months = pd.period_range("2026-01" if shifted else "2025-01", periods=12, freq="M").astype(str)
@@ -103,17 +110,21 @@ def _with_blanks(rng: np.random.Generator, values: np.ndarray) -> np.ndarray:
 
 
 def write_customers(out_dir, n: int = 5000, seed: int = 0) -> dict[str, str]:
-    """Write customers.csv, current.csv, schema.toml and truth/truth.json under ``out_dir``."""
+    """Write customers.csv, current.csv (the drifted later period), recent.csv (more customers of
+    the unchanged population, never trained on), schema.toml and truth/truth.json under ``out_dir``."""
     out = Path(out_dir)
     (out / "truth").mkdir(parents=True, exist_ok=True)
     paths = {
         "customers": out / "customers.csv",
         "current": out / "current.csv",
+        "recent": out / "recent.csv",
         "schema": out / "schema.toml",
         "truth": out / "truth" / "truth.json",
     }
     generate(n, seed).to_csv(paths["customers"], index=False)
-    generate(max(n // 2, 1), seed, shifted=True, first_id=n + 1).to_csv(paths["current"], index=False)
+    later = max(n // 2, 1)
+    generate(later, seed, shifted=True, first_id=n + 1).to_csv(paths["current"], index=False)
+    generate(later, seed + RECENT_SEED_OFFSET, first_id=n + later + 1).to_csv(paths["recent"], index=False)
     paths["schema"].write_text(schema_text(), encoding="utf-8")
     truth = {"churn_log_odds": CHURN, "drifted_columns": list(DRIFTED), "rare_payment_method": PAYMENTS[-1], "seed": seed, "rows": n}
     paths["truth"].write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")

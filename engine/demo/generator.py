@@ -62,8 +62,8 @@ def generate(n_companies: int = 5000, seed: int = 0) -> dict[str, pd.DataFrame |
     if n_companies < 1:
         raise ValueError(f"n_companies should be at least 1, got {n_companies}.")
     # Independent streams, so the reference data does not depend on how the rest is drawn.
-    ref_rng, cur_rng, month_rng = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)
+    ref_rng, cur_rng, month_rng, recent_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)
     )
     n_current = max(1000, n_companies // 2)
 
@@ -74,11 +74,18 @@ def generate(n_companies: int = 5000, seed: int = 0) -> dict[str, pd.DataFrame |
         cur_rng, n_current, first_id=n_companies + 1, shifted=True
     )
     cur[TARGET] = _outcome(cur_rng, cur_complete, standardization)
+    # More companies of the unchanged population that no model trains on (replayed traffic
+    # before the shift, so realised accuracy is measured on unseen rows).
+    recent, _, recent_complete = _population(
+        recent_rng, n_current, first_id=n_companies + n_current + 1, shifted=False
+    )
+    recent[TARGET] = _outcome(recent_rng, recent_complete, standardization)
 
     names = np.array(list(ARCHETYPES), dtype=object)
     return {
         "companies": ref[COLUMNS],
         "current": cur[COLUMNS],
+        "recent": recent[COLUMNS],
         "monthly": monthly_benchmarks(month_rng),
         "archetypes": pd.DataFrame({"company_id": ref["company_id"], "archetype": names[ref_arch]}),
         "current_archetypes": pd.DataFrame(
@@ -97,12 +104,14 @@ def write_demo(out_dir, n_companies: int = 5000, seed: int = 0) -> dict[str, str
     paths = {
         "companies": out / "companies.csv",
         "current": out / "current.csv",
+        "recent": out / "recent.csv",
         "schema": out / "schema.toml",
         "monthly": out / "benchmarks_monthly.csv",
         "truth": truth_dir / "truth.json",
     }
     _write_csv(data["companies"], paths["companies"])
     _write_csv(data["current"], paths["current"])
+    _write_csv(data["recent"], paths["recent"])
     paths["schema"].write_text(schema_text(), encoding="utf-8")
     monthly = data["monthly"].assign(month=data["monthly"]["month"].dt.strftime("%Y-%m-%d"))
     _write_csv(monthly, paths["monthly"])

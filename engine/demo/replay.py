@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import DataError
-from engine.training.evaluation import holdout_mask
 
-BUILT_IN_TABLES = ("companies.csv", "customers.csv")  # training tables of the built-in datasets
+BUILT_IN_TABLES = ("companies.csv", "customers.csv", "ratios.csv")  # training tables of the built-in datasets
+UNSEEN_TABLE = "recent.csv"  # the built-in datasets' unchanged population, never trained on
 
 
 def built_in_table(folder: Path) -> Path | None:
@@ -21,12 +21,13 @@ def built_in_table(folder: Path) -> Path | None:
 
 def replay(workspace, data=None, *, baseline=None, weeks: int = 8, feedback_share: float = 0.7, feedback_delay_days: int = 14, seed: int = 0, now=None) -> dict:
     """Replay ``data`` (default: HOME/demo/current.csv). With a ``baseline`` table (default:
-    the built-in dataset's training table in HOME/demo) the first half of the window replays
-    baseline rows (no drift yet)."""
+    HOME/demo/recent.csv, the unchanged population) the first half of the window replays
+    baseline rows (no drift yet). Baseline rows should be rows the champion never trained on
+    (it is refitted on every training row), or realised accuracy is flattered."""
     demo = workspace.home / "demo"
     data = data if data is not None else demo / "current.csv"
-    if baseline is None and data == demo / "current.csv":
-        baseline = built_in_table(demo)
+    if baseline is None and data == demo / "current.csv" and (demo / UNSEEN_TABLE).is_file():
+        baseline = demo / UNSEEN_TABLE
     model = workspace.champion()
     current, schema = workspace.load_dataset(data, model.schema)
     rng = np.random.default_rng(seed)
@@ -63,8 +64,6 @@ def _timeline(workspace, current, baseline, schema, rng, seed) -> tuple[pd.DataF
     """Rows in time order with their position (0..1) in the window."""
     if baseline is not None:
         base, _ = workspace.load_dataset(baseline, schema)
-        # Only rows the model never trained on, or realised accuracy would be flattered.
-        base = base[holdout_mask(base, schema.id, seed)]
         base = base.sample(n=min(len(base), len(current)), random_state=seed)
         frame = pd.concat([base, current], ignore_index=True)
         offsets = np.r_[rng.uniform(0, 0.5, len(base)), rng.uniform(0.5, 1.0, len(current))]

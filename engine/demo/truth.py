@@ -33,8 +33,13 @@ OUTCOME_COEFFICIENTS = {
     "customer_retention_rate": 0.8,
     "customer_acquisition_cost": -0.7,
 }
-OUTCOME_INTERCEPT = -1.4  # gives ~31% positives
+OUTCOME_INTERCEPT = -1.2  # gives ~31% positives
 OUTCOME_DRIVERS = list(OUTCOME_COEFFICIENTS)
+# Not everything is linear, so a boosted model has something to beat the logistic baseline on:
+# a leaky bucket (retention under half) costs this much log-odds on top of the straight-line
+# effect, and data pays off more for companies that already grow (a product of the two).
+OUTCOME_THRESHOLD = {"feature": "customer_retention_rate", "below": 0.5, "log_odds": -3.0}
+OUTCOME_INTERACTION = {"features": ("data", "revenue_growth"), "log_odds_per_sd2": 0.6}
 
 
 def driver_values(complete: pd.DataFrame) -> pd.DataFrame:
@@ -61,7 +66,9 @@ def true_logit(complete: pd.DataFrame, standardization: dict) -> np.ndarray:
     for name, coef in OUTCOME_COEFFICIENTS.items():
         st = standardization[name]
         logit += coef * (values[name].to_numpy() - st["mean"]) / st["sd"]
-    return logit
+    leaky = values[OUTCOME_THRESHOLD["feature"]].to_numpy() < OUTCOME_THRESHOLD["below"]
+    a, b = ((values[n].to_numpy() - standardization[n]["mean"]) / standardization[n]["sd"] for n in OUTCOME_INTERACTION["features"])
+    return logit + OUTCOME_THRESHOLD["log_odds"] * leaky + OUTCOME_INTERACTION["log_odds_per_sd2"] * a * b
 
 
 def planted_truth(seed: int, n_companies: int, n_current: int, standardization: dict) -> dict:
@@ -76,9 +83,12 @@ def planted_truth(seed: int, n_companies: int, n_current: int, standardization: 
         "outcome_drivers": OUTCOME_DRIVERS,
         "outcome_coefficients": OUTCOME_COEFFICIENTS,
         "outcome_intercept": OUTCOME_INTERCEPT,
+        "outcome_threshold": OUTCOME_THRESHOLD,
+        "outcome_interaction": OUTCOME_INTERACTION,
         "outcome_standardization": standardization,
         "outcome_note": (
-            "logit = intercept + sum(coef * (x - mean) / sd) + logistic noise; high_growth = logit > 0."
+            "logit = intercept + sum(coef * (x - mean) / sd) + threshold term (log_odds when"
+            " customer_retention_rate < 0.5) + 0.6 * z(data) * z(revenue_growth) + logistic noise; high_growth = logit > 0."
             " customer_acquisition_cost enters as log(x). Complete (pre-gap) values are used."
         ),
         "shifted_columns": SHIFTED_COLUMNS,

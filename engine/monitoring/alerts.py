@@ -13,11 +13,11 @@ def alert_candidates(drift: dict | None, estimated: pd.DataFrame, realised: pd.D
         drift = None  # too few rows for any drift verdict, dataset or column
     if drift and drift.get("dataset", {}).get("dataset_drift"):
         d = drift["dataset"]
-        cols = [c["column"] for c in drift["columns"] if c["drifted"]]
+        cols = _drifted(drift)
         out.append({"kind": "data_drift", "key": drift.get("model_version", ""), "severity": "high",
                     "message": f"Dataset drift: {d['n_drifted']} of {d['n_columns']} columns drifted ({', '.join(cols)}).", "details": {"columns": cols}})
     elif drift:
-        cols = [c["column"] for c in drift["columns"] if c["drifted"]]
+        cols = _drifted(drift)
         if cols:
             out.append({"kind": "column_drift", "key": f"{drift.get('model_version', '')}:{','.join(sorted(cols))}", "severity": "medium",
                         "message": f"Drift in {len(cols)} column(s): {', '.join(cols)}.", "details": {"columns": cols}})
@@ -34,3 +34,8 @@ def alert_candidates(drift: dict | None, estimated: pd.DataFrame, realised: pd.D
         out.append({"kind": "feedback_ready", "key": str(new_feedback // settings["feedback_retrain_rows"]), "severity": "low",
                     "message": f"{new_feedback:,} new labelled outcomes since the last training: consider retraining."})
     return out
+
+
+def _drifted(drift: dict) -> list[str]:
+    """Columns whose values or missing share drifted."""
+    return [c["column"] for c in drift["columns"] if c["drifted"] or c.get("missing_drifted")]

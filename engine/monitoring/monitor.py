@@ -20,8 +20,6 @@ from engine.schema import Schema, read_table
 from engine.schema.model import as_text
 from engine.schema.validation import target_positive
 
-MIN_DRIFT_ROWS = 100  # below this a drift verdict is noise: reported as "not enough rows yet"
-
 
 def served(log: pd.DataFrame) -> pd.DataFrame:
     """The rows of a prediction-log frame that were served (not shadow-scored)."""
@@ -61,10 +59,9 @@ class Monitor:
         tests = {**schema.drift.get("tests", {}), **(tests or {})}  # the schema's [drift], then the caller's
         thresholds = {**schema.drift.get("thresholds", {}), **(thresholds or {})}
         report = drift_report(reference, frame, tests=tests, thresholds=thresholds, dataset_threshold=dataset_threshold or cfg["dataset_drift_share"], columns=columns).to_dict()
-        report |= {"model_version": version, "source": source, "n_current": len(frame), "enough_rows": len(frame) >= MIN_DRIFT_ROWS, "min_rows": MIN_DRIFT_ROWS}
-        if predictions is not None and outcome.output in reference.columns:
-            ref_p = reference.numeric[outcome.output].sample
-            report[outcome.output] = series_drift(ref_p, predictions.to_numpy(float), name=outcome.output).to_dict()
+        report |= {"model_version": version, "source": source}
+        if predictions is not None and outcome.output in reference.numeric:
+            report[outcome.output] = series_drift(reference.numeric[outcome.output], predictions.to_numpy(float), name=outcome.output).to_dict()
         return report
 
     def logged_profiles(self, *, days: float | None = None, now=None, start=None, end=None) -> pd.DataFrame:

@@ -28,6 +28,8 @@ from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from engine.schema import as_times
 
 HOLDOUT_SHARE = 0.2
+# Extra columns of a version's holdout.parquet (its held-out labelled rows).
+ROW_KEY, VALIDATION_PREDICTION = "benchai_row_key", "benchai_validation_prediction"
 SEARCH_SPACE = {
     "n_estimators": [100, 200, 300, 500],
     "max_depth": [2, 3, 4, 5, 6],
@@ -36,15 +38,21 @@ SEARCH_SPACE = {
 }
 
 
-def holdout_mask(df: pd.DataFrame, id_column: str | None, seed: int = 0) -> np.ndarray:
-    """Rows held out for evaluation: chosen by a hash of the company id, so the same company
-    is held out in every version and champion and challenger are compared on the same rows."""
-    if id_column and id_column in df.columns:
-        keys = df[id_column].astype(str).to_numpy()
-        digests = np.array([int(hashlib.sha256(k.encode()).hexdigest()[:8], 16) for k in keys])
-        return (digests % 1000) < HOLDOUT_SHARE * 1000
-    rng = np.random.default_rng(seed)
-    return rng.random(len(df)) < HOLDOUT_SHARE
+def row_keys(df: pd.DataFrame, schema) -> np.ndarray:
+    """A key per row that every version computes alike: the entity id, or (without an id
+    column) a hash of the row's schema columns, so the same entity is recognised across tables."""
+    if schema.id and schema.id in df.columns:
+        return df[schema.id].astype(str).to_numpy()
+    columns = [c for c in [*schema.segments, *schema.feature_names, schema.target.column if schema.target else None] if c and c in df.columns]
+    return pd.util.hash_pandas_object(df[columns].astype(str), index=False).astype(str).to_numpy()
+
+
+def holdout_mask(df: pd.DataFrame, schema) -> np.ndarray:
+    """Rows held out for evaluation, chosen by a hash of the row key: the same entity is held
+    out in every version, so no version ever trains on another version's held-out rows."""
+    keys = row_keys(df, schema)
+    digests = np.array([int(hashlib.sha256(k.encode()).hexdigest()[:8], 16) for k in keys], dtype=np.int64)
+    return (digests % 1000) < HOLDOUT_SHARE * 1000
 
 
 MIN_LABELLED_ROWS = 30  # to train, cross-validate and hold out anything at all
@@ -68,7 +76,7 @@ def labelled_split(df: pd.DataFrame, schema, seed: int = 0) -> tuple[pd.DataFram
         need = f"at least {MIN_LABELLED_ROWS} labelled rows" + ("" if numeric else f" and {MIN_CLASS_ROWS} of each outcome")
         found = f"{len(y)} labelled rows" + ("" if numeric else f", {rarer} of the rarer outcome")
         raise DataError(f"target column '{target}': {found}; a prediction model needs {need}.")
-    held = holdout_mask(frame, schema.id, seed)
+    held = holdout_mask(frame, schema)
     if not numeric and (len(np.unique(y[held])) < 2 or len(np.unique(y[~held])) < 2):
         held = np.random.default_rng(seed).random(len(frame)) < HOLDOUT_SHARE
     return frame, y, held

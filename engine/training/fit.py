@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sklearn.decomposition import PCA
 
 from engine.analysis.analyzer import Analyzer
@@ -52,6 +53,18 @@ class FittedVersion:
     sample: pd.DataFrame  # a seeded sample of the training table for the UI's distributions
     reference: dict  # drift reference profile (JSON-ready)
     seconds: float
+    validation_model: object = None  # the outcome model fitted without the held-out rows (for the gate)
+    held_rows: pd.DataFrame | None = None  # the held-out labelled rows, kept in the version
+
+
+@dataclass
+class OutcomeFit:
+    model: object  # served: refitted on every labelled row
+    validation_model: object  # fitted without the held-out rows
+    metrics: dict
+    explanations: dict
+    params: dict
+    held_rows: pd.DataFrame
 
 
 def fit_version(
@@ -95,10 +108,11 @@ def fit_version(
     report("neighbours", 0.45)
     neighbours = NeighbourIndex(seed=seed).fit(space.neighbour_space(Z, C), X, ids, good, y)
 
-    outcome, metrics, explanations, params = None, {}, {}, {"seed": seed, "k": k, "min_peers": min_peers}
+    fitted, metrics, explanations, params = None, {}, {}, {"seed": seed, "k": k, "min_peers": min_peers}
     if y is not None:
-        outcome, metrics, explanations, model_params = _fit_outcome(df, schema, y, seed, search, search_budget_s, report)
-        params["outcome"] = model_params
+        fitted = _fit_outcome(df, schema, y, seed, search, search_budget_s, report)
+        metrics, explanations, params["outcome"] = fitted.metrics, fitted.explanations, fitted.params
+    outcome = fitted.model if fitted else None
 
     analyzer = Analyzer(schema=schema, scaler=scaler, cluster_index=cluster_index, segments=segments, groups=groups, stats=stats, frequencies=frequencies, gaps=gaps, multivariate=multivariate, neighbours=neighbours, outcome=outcome)
     ranked = np.array([f.numeric for f in space.numeric])
@@ -112,9 +126,10 @@ def fit_version(
     insights = _insights(analyzer, sample, Z[sample_rows][:, cluster_index], X[sample_rows], y[sample_rows] if y is not None else None)
 
     report("drift reference", 0.97)
-    reference = _reference(df, schema, analyzer, seed)
+    reference = _reference(df, schema, analyzer)
     report("done", 1.0)
-    return FittedVersion(analyzer, params, metrics, explanations, insights, sample, reference, time.monotonic() - started)
+    held = (fitted.validation_model, fitted.held_rows) if fitted else (None, None)
+    return FittedVersion(analyzer, params, metrics, explanations, insights, sample, reference, time.monotonic() - started, *held)
 
 
 def _segments(space: FeatureSpace, Z: np.ndarray, cluster_index: list[int], k: int | None, seed: int) -> SegmentModel:
@@ -195,16 +210,21 @@ def _fit_outcome(df, schema, y, seed, search, budget_s, report):
     baseline_cv = evaluation.cross_validate(baseline, train, y_train, seed=seed)
 
     report("outcome model", 0.8)
-    model = base.fit(train, y_train)
+    # Validation model: fitted without the held-out rows, it gives the held-out numbers and is
+    # what the quality gate compares with the champion. The served model is then refitted on
+    # every labelled row with the trees validation chose.
+    validation_model = clone(base).fit(train, y_train)
+    model = clone(base).fit(frame, y)
     baseline.fit(train, y_train)
-    metrics = {"cv": cv, "validation": _validation_words(cv, len(train), int(held.sum()), numeric), "train_rows": len(train), "holdout_ids": _holdout_ids(frame.loc[held], schema)}
+    holdout = frame.loc[held]
+    metrics = {"cv": cv, "validation": _validation_words(cv, len(train), int(held.sum()), len(frame), numeric), "train_rows": len(train), "final_rows": len(frame)}
     if numeric:
-        metrics["holdout"] = evaluation.regression_metrics(y[held], model.predict(frame.loc[held]))
-        held_baseline = evaluation.regression_metrics(y[held], baseline.predict(frame.loc[held]))
+        metrics["holdout"] = evaluation.regression_metrics(y[held], validation_model.predict(holdout))
+        held_baseline = evaluation.regression_metrics(y[held], baseline.predict(holdout))
     else:
-        p_held = model.predict_proba(frame.loc[held])[:, 1]
+        p_held = validation_model.predict_proba(holdout)[:, 1]
         metrics |= {"holdout": evaluation.classification_metrics(y[held], p_held), "curves": evaluation.curves(y[held], p_held), "calibration_map": _calibration_map(p_held, y[held])}
-        held_baseline = evaluation.classification_metrics(y[held], baseline.predict_proba(frame.loc[held])[:, 1])
+        held_baseline = evaluation.classification_metrics(y[held], baseline.predict_proba(holdout)[:, 1])
     metrics["baseline"] = {"model": BASELINE_NAMES[schema.target.kind], "cv": baseline_cv, "holdout": held_baseline}
     later = evaluation.out_of_time(base, baseline_model(schema), frame, y, schema.time)
     if later is not None:
@@ -214,19 +234,20 @@ def _fit_outcome(df, schema, y, seed, search, budget_s, report):
         metrics["search"] = searched
 
     report("explanations", 0.88)
-    explanations = global_importance(model, train, seed)
+    explanations = global_importance(model, frame, seed)
     params = {k: getattr(model, k) for k in DEFAULTS}
-    return model, metrics, explanations, params
+    held_prediction = validation_model.predict_design(validation_model.design(holdout))
+    return OutcomeFit(model, validation_model, metrics, explanations, params, _held_rows(holdout, held_prediction, schema))
 
 
-def _validation_words(cv: dict, n_train: int, n_held: int, numeric: bool) -> dict:
+def _validation_words(cv: dict, n_train: int, n_held: int, n_all: int, numeric: bool) -> dict:
     """What each reported number measures, in words for the Model page."""
     folds = "folds" if numeric else "stratified folds"
     loss = "squared error" if numeric else "log loss"
     return {
         "cv": f"{cv['folds']} {folds} of the {n_train:,} training rows (each fold scored by a model that never saw it)",
         "holdout": f"{n_held:,} rows held out by a hash of the id (the same ids in every version), never trained on",
-        "trees": f"the final model keeps {int(np.median(cv['trees']))} trees: the median of where each fold's validation {loss} stopped improving ({', '.join(map(str, cv['trees']))})",
+        "trees": f"the served model is refitted on all {n_all:,} labelled rows with {int(np.median(cv['trees']))} trees: the median of where each fold's validation {loss} stopped improving ({', '.join(map(str, cv['trees']))})",
     }
 
 
@@ -239,10 +260,13 @@ def _calibration_map(p: np.ndarray, y: np.ndarray) -> dict:
     return {"x": iso.X_thresholds_.tolist(), "y": iso.y_thresholds_.tolist()}
 
 
-def _holdout_ids(frame: pd.DataFrame, schema: Schema) -> list | None:
-    if not schema.id or schema.id not in frame.columns:
-        return None
-    return [v.item() if hasattr(v, "item") else v for v in frame[schema.id].to_numpy()]
+def _held_rows(holdout: pd.DataFrame, prediction: np.ndarray, schema: Schema) -> pd.DataFrame:
+    """The held-out labelled rows with their row key and the validation model's prediction, kept
+    in the version so that the quality gate can compare a later version with this one on rows
+    neither trained on (all of them: the served model trained on every other labelled row)."""
+    columns = [c for c in [schema.id, *schema.segments, *schema.feature_names, schema.target.column] if c and c in holdout.columns]
+    kept = holdout[columns].assign(**{evaluation.ROW_KEY: evaluation.row_keys(holdout, schema), evaluation.VALIDATION_PREDICTION: prediction})
+    return kept.reset_index(drop=True)
 
 
 def _insights(analyzer: Analyzer, sample: pd.DataFrame, Zc: np.ndarray, X: np.ndarray, y: np.ndarray | None) -> dict:
@@ -278,8 +302,8 @@ def _medians(names: list[str], X: np.ndarray) -> dict:
     return {n: (None if np.isnan(v) else float(v)) for n, v in zip(names, medians, strict=True)}
 
 
-def _reference(df: pd.DataFrame, schema: Schema, analyzer: Analyzer, seed: int) -> dict:
-    """Compact drift reference: summaries and a sample of the training data and probabilities."""
+def _reference(df: pd.DataFrame, schema: Schema, analyzer: Analyzer) -> dict:
+    """Drift reference from every training row: the features and the model's output."""
     from engine.monitoring.drift import ReferenceProfile
 
     categorical = list(schema.segments) + schema.category_names + [f.name for f in schema.features if f.kind == "binary"]
@@ -288,4 +312,4 @@ def _reference(df: pd.DataFrame, schema: Schema, analyzer: Analyzer, seed: int) 
     if analyzer.outcome is not None:
         frame[analyzer.outcome.output] = analyzer.outcome.predict_design(analyzer.outcome.design(df))
         numeric.append(analyzer.outcome.output)
-    return ReferenceProfile.from_frame(frame, numeric=numeric, categorical=categorical, seed=seed).to_dict()
+    return ReferenceProfile.from_frame(frame, numeric=numeric, categorical=categorical).to_dict()

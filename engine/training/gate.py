@@ -1,4 +1,9 @@
-"""The quality gate: may a newly trained version replace the champion?"""
+"""The quality gate: may a newly trained version replace the champion?
+
+The new version is judged by its validation model (fitted without any held-out row) against the
+champion on two sets of rows nobody trained on: the rows this training held out, and the rows the
+champion's own training held out (kept in its version as ``holdout.parquet``). Both must pass.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,16 @@ from sklearn.metrics import roc_auc_score
 
 from engine.analysis.analyzer import Analyzer
 from engine.errors import IntegrityError, ModelNotFoundError
-from engine.training.evaluation import labelled_split
+from engine.training.evaluation import ROW_KEY, VALIDATION_PREDICTION, labelled_split, row_keys
 
 GATE_TOLERANCE = 0.01
 
 
-def quality_gate(workspace, new: Analyzer, frame: pd.DataFrame, metrics: dict, *, tolerance: float = GATE_TOLERANCE, promote: bool = True, seed: int = 0) -> tuple[bool, str]:
+def quality_gate(workspace, new: Analyzer, validation_model, frame: pd.DataFrame, *, tolerance: float = GATE_TOLERANCE, promote: bool = True, seed: int = 0) -> tuple[bool, str]:
     """-> (promote?, reason). Never promote a version that lacks what the champion serves (an
-    outcome model, features); otherwise promote only if the new held-out ROC AUC is not worse
-    than the champion's on the same held-out rows by more than ``tolerance``."""
+    outcome model, features); otherwise promote only if, on each set of held-out rows, the new
+    ROC AUC is not below the champion's by more than ``tolerance`` (numeric targets: RMSE not
+    above it by more than ``tolerance`` as a share)."""
     if not promote:
         return False, "registered as challenger (--no-promote)"
     try:
@@ -29,25 +35,58 @@ def quality_gate(workspace, new: Analyzer, frame: pd.DataFrame, metrics: dict, *
     lost = _lost_capabilities(champion, new)
     if lost:
         return False, f"not promoted: champion {champion_version} serves {lost} and this version does not; kept as challenger"
-    if "holdout" not in metrics or champion.outcome is None:
+    if validation_model is None or champion.outcome is None:
         return True, "champion has no outcome model to compare; promoted"
-    needed = [*champion.outcome.features, *champion.outcome.categorical]
     same_target = (champion.schema.target.column, champion.schema.target.kind) == (new.schema.target.column, new.schema.target.kind)
-    if any(c not in frame.columns for c in needed) or not same_target:
+    if not same_target or not _scorable(champion, frame):
         return False, f"champion {champion_version} cannot be scored on these rows (other columns or target); kept as challenger (promote it by hand)"
     target = new.schema.target.column
     labelled, _, mask = labelled_split(frame, new.schema, seed)  # exactly the rows training held out
     held = labelled[mask]
-    if new.outcome.task == "numeric":
-        return _numeric_gate(champion, champion_version, held, target, metrics, tolerance)
-    if held[target].nunique() < 2:
-        return True, "held-out rows have one class; gate not applicable; promoted"
-    champion_auc = roc_auc_score(held[target], champion.outcome.predict_proba(held)[:, 1])
-    new_auc = metrics["holdout"]["roc_auc"]
-    detail = f"held-out ROC AUC {new_auc:.4f} vs champion {champion_version} {champion_auc:.4f} on the same {len(held)} rows (tolerance {tolerance})"
-    if new_auc >= champion_auc - tolerance:
+    checks = []
+    own = workspace.table("holdout", champion_version)
+    if own is not None and {ROW_KEY, VALIDATION_PREDICTION, target} <= set(own.columns) and _scorable(new, own):
+        # The champion's validation model never saw its own held-out rows, and the same keys
+        # are held out here: neither side trained on them.
+        checks.append(_compare(own[VALIDATION_PREDICTION].to_numpy(float), validation_model.predict_design(validation_model.design(own)), own[target].to_numpy(float), new, tolerance, f"{champion_version}'s own held-out rows"))
+        # The served champion was refitted on all its rows, its held-out ones included.
+        held = held[~np.isin(row_keys(held, new.schema), own[ROW_KEY].astype(str).to_numpy())]
+    if len(held):
+        champion_design = champion.outcome.design(held)
+        checks.append(_compare(champion.outcome.predict_design(champion_design), validation_model.predict_design(validation_model.design(held)), held[target].to_numpy(float), new, tolerance, "this training's held-out rows the champion never saw"))
+    checks = [c for c in checks if c is not None]
+    if not checks:
+        return True, "too few held-out rows (or one class) to compare; promoted"
+    detail = "; ".join(text for _, text in checks) + f" (champion {champion_version}, tolerance {_tolerance_words(new, tolerance)})"
+    if all(ok for ok, _ in checks):
         return True, f"passed quality gate: {detail}"
     return False, f"failed quality gate: {detail}; kept as challenger"
+
+
+def _compare(old: np.ndarray, new: np.ndarray, y: np.ndarray, model: Analyzer, tolerance: float, where: str) -> tuple[bool, str] | None:
+    """(passed?, words) for one set of rows, from both sides' predictions; None when the rows
+    cannot tell the two apart (fewer than two, or one class)."""
+    if model.outcome.task == "numeric":
+        if len(y) < 2:
+            return None
+        new_rmse, old_rmse = _rmse(new, y), _rmse(old, y)
+        return new_rmse <= old_rmse * (1 + tolerance), f"RMSE {new_rmse:,.4g} vs champion {old_rmse:,.4g} on {where} ({len(y):,})"
+    if len(np.unique(y)) < 2:
+        return None
+    new_auc, old_auc = roc_auc_score(y, new), roc_auc_score(y, old)
+    return new_auc >= old_auc - tolerance, f"ROC AUC {new_auc:.4f} vs champion {old_auc:.4f} on {where} ({len(y):,})"
+
+
+def _rmse(predicted: np.ndarray, y: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((predicted - y) ** 2)))
+
+
+def _tolerance_words(new: Analyzer, tolerance: float) -> str:
+    return f"{tolerance:.0%} of RMSE" if new.outcome.task == "numeric" else f"{tolerance} ROC AUC"
+
+
+def _scorable(model: Analyzer, rows: pd.DataFrame) -> bool:
+    return all(c in rows.columns for c in [*model.outcome.features, *model.outcome.categorical])
 
 
 def _lost_capabilities(champion: Analyzer, new: Analyzer) -> str | None:
@@ -58,17 +97,3 @@ def _lost_capabilities(champion: Analyzer, new: Analyzer) -> str | None:
     if missing:
         return f"the feature(s) {missing}"
     return None
-
-
-def _numeric_gate(champion: Analyzer, champion_version: str, held: pd.DataFrame, target: str, metrics: dict, tolerance: float) -> tuple[bool, str]:
-    """A numeric target: the new held-out RMSE may exceed the champion's on the same rows by at
-    most ``tolerance`` (as a share)."""
-    if len(held) < 2:
-        return True, "too few held-out rows to compare; promoted"
-    error = champion.outcome.predict(held) - held[target].to_numpy(float)
-    champion_rmse = float(np.sqrt(np.mean(error**2)))
-    new_rmse = metrics["holdout"]["rmse"]
-    detail = f"held-out RMSE {new_rmse:,.4g} vs champion {champion_version} {champion_rmse:,.4g} on the same {len(held)} rows (tolerance {tolerance:.0%})"
-    if new_rmse <= champion_rmse * (1 + tolerance):
-        return True, f"passed quality gate: {detail}"
-    return False, f"failed quality gate: {detail}; kept as challenger"

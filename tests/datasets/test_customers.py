@@ -185,7 +185,7 @@ def cli_home(home, tmp_path_factory):
 
 def test_cli_demo_data_and_train(tmp_path, capsys):
     code, files = run_cli(capsys, "demo-data", "--kind", "customers", "--rows", "800", "--out", str(tmp_path / "d"))
-    assert code == 0 and set(files) == {"customers", "current", "schema", "truth"}
+    assert code == 0 and set(files) == {"customers", "current", "recent", "schema", "truth"}
     text = (tmp_path / "d" / "customers.csv").read_text()
     assert ", ," in text.replace(",,", ", ,") and ",?," in text  # blanks and '?' are in the file
     code, result = run_cli(capsys, "train", "--home", str(tmp_path / "h"), "--data", files["customers"], "--schema", files["schema"])

@@ -259,7 +259,7 @@ def test_monthly_benchmarks(data):
 
 def test_write_demo_writes_every_file(written):
     out, paths = written
-    assert set(paths) == {"companies", "current", "schema", "monthly", "truth"}
+    assert set(paths) == {"companies", "current", "recent", "schema", "monthly", "truth"}
     assert all(Path(p).is_file() for p in paths.values())
     assert Path(paths["truth"]).parent == out / "truth"
     assert (out / "truth" / "archetypes.csv").is_file()
@@ -270,6 +270,9 @@ def test_write_demo_writes_every_file(written):
     pd.testing.assert_frame_equal(companies, expected["companies"], check_dtype=False)
     current = pd.read_csv(paths["current"])
     assert list(current.columns) == COLUMNS and len(current) == 1000
+    recent = pd.read_csv(paths["recent"])  # unchanged population, ids after every other table
+    assert list(recent.columns) == COLUMNS and recent["company_id"].min() > current["company_id"].max()
+    assert abs(recent["technology"].mean() - companies["technology"].mean()) < 0.1
     monthly = pd.read_csv(paths["monthly"])
     assert monthly["month"].iloc[0] == "2023-11-01"
     truth = json.loads(Path(paths["truth"]).read_text(encoding="utf-8"))

@@ -17,8 +17,9 @@ from engine.monitoring.drift import (
     get_test,
     register,
 )
+from engine.monitoring.drift.profile import quantile_function
 
-ALL_TESTS = ["chisquare", "jensenshannon", "ks", "psi", "wasserstein"]
+ALL_TESTS = ["chisquare", "jensenshannon", "ks", "ks_distance", "psi", "tvd", "wasserstein"]
 
 
 def test_unknown_name_lists_valid_names():
@@ -35,39 +36,30 @@ def test_unknown_name_lists_valid_names():
     ("column_type", "expected"),
     [
         (None, ALL_TESTS),
-        ("numeric", ["chisquare", "jensenshannon", "ks", "psi", "wasserstein"]),
-        ("categorical", ["chisquare", "jensenshannon", "psi"]),
+        ("numeric", ALL_TESTS),
+        ("categorical", ["chisquare", "jensenshannon", "psi", "tvd"]),
     ],
 )
 def test_available_tests(column_type, expected):
     assert [test.name for test in available_tests(column_type)] == expected
 
 
-@pytest.mark.parametrize(
-    ("column_type", "n_reference", "expected"),
-    [
-        ("numeric", 10, "ks"),
-        ("numeric", 1000, "ks"),
-        ("numeric", 1001, "wasserstein"),
-        ("numeric", 1_000_000, "wasserstein"),
-        ("categorical", 500, "chisquare"),
-        ("categorical", 1000, "chisquare"),
-        ("categorical", 1001, "jensenshannon"),
-    ],
-)
-def test_default_test_by_type_and_size(column_type, n_reference, expected):
-    assert default_test(column_type, n_reference).name == expected
+@pytest.mark.parametrize(("column_type", "expected"), [("numeric", "ks_distance"), ("categorical", "tvd")])
+def test_default_test_by_type(column_type, expected):
+    assert default_test(column_type).name == expected
 
 
 def test_unknown_column_type_is_a_config_error():
     with pytest.raises(DriftConfigError, match="numeric, categorical"):
-        default_test("text", 10)
+        default_test("text")
 
 
 @pytest.mark.parametrize(
     ("name", "threshold", "higher_is_drift"),
     [
         ("ks", 0.05, False),
+        ("ks_distance", 0.05, True),
+        ("tvd", 0.05, True),
         ("chisquare", 0.05, False),
         ("wasserstein", 0.1, True),
         ("jensenshannon", 0.1, True),
@@ -104,9 +96,8 @@ def test_verdict_rule(name, statistic, expected):
 def test_identical_data_is_not_drift(name):
     values = np.arange(100.0)
     counts = np.array([10.0, 20.0, 30.0])
-    data = DriftInput(
-        values, values.copy(), counts, counts.copy(), reference_std=float(values.std())
-    )
+    sketch = quantile_function(values)
+    data = DriftInput(sketch, values.copy(), counts, counts.copy(), n_reference=100, reference_std=float(values.std()))
     test = get_test(name)
     statistic = test.func(data)
     assert not math.isnan(statistic)

@@ -25,22 +25,29 @@ def test_json_round_trip_gives_the_same_report(heavy_tailed_frame, n_rows):
     assert drift_report(restored, current).to_dict() == drift_report(profile, current).to_dict()
 
 
-@pytest.mark.parametrize(
-    ("n_rows", "sample_size", "expected_sample"),
-    [(100, 5000, 100), (20_000, 5000, 5000), (20_000, 1000, 1000)],
-)
-def test_sample_is_capped_and_seeded(n_rows, sample_size, expected_sample):
-    frame = pd.DataFrame({"x": np.arange(n_rows, dtype=float)})
-    first = ReferenceProfile.from_frame(frame, ["x"], [], sample_size=sample_size, seed=3)
-    again = ReferenceProfile.from_frame(frame, ["x"], [], sample_size=sample_size, seed=3)
-    assert first.n_rows == n_rows
-    assert first.numeric["x"].sample.size == expected_sample
-    np.testing.assert_array_equal(first.numeric["x"].sample, again.numeric["x"].sample)
+def test_the_sketch_is_the_quantile_function_of_every_row():
+    """1,001 levels from all rows: the smallest value with at least that share at or below it
+    (ties stay ties, no interpolated values), whatever the row count."""
+    values = np.r_[np.zeros(600), np.arange(1.0, 401.0)]
+    sketch = ReferenceProfile.from_frame(pd.DataFrame({"x": values}), ["x"], []).numeric["x"].sketch
+    assert sketch.size == 1001 and sketch[0] == 0.0 and sketch[-1] == 400.0
+    assert (sketch[:601] == 0.0).all() and sketch[601] == 1.0  # 60% zeros, then 0.601 -> 1
+    assert set(sketch) <= set(values)
+
+
+def test_an_unchanged_column_reads_near_zero_at_scale():
+    """The issue's bar: the reference from the whole table, so an unchanged column's statistic
+    stays <= 0.01 (a 5,000-row sample read up to 0.033)."""
+    rng = np.random.default_rng(0)
+    reference = pd.DataFrame({"x": rng.lognormal(0, 2, 200_000), "z": np.where(rng.random(200_000) < 0.6, 0.0, rng.pareto(1.2, 200_000))})
+    current = pd.DataFrame({"x": rng.lognormal(0, 2, 200_000), "z": np.where(rng.random(200_000) < 0.6, 0.0, rng.pareto(1.2, 200_000))})
+    report = drift_report(ReferenceProfile.from_frame(reference, ["x", "z"], []), current)
+    assert all(column.statistic <= 0.01 and not column.drifted for column in report.columns)
 
 
 def test_numeric_summary_uses_full_data_and_drops_missing():
     values = np.array([np.nan, np.inf, *range(1, 101)], dtype=float)
-    profile = ReferenceProfile.from_frame(pd.DataFrame({"x": values}), ["x"], [], sample_size=10)
+    profile = ReferenceProfile.from_frame(pd.DataFrame({"x": values}), ["x"], [])
     column = profile.numeric["x"]
     assert (column.n_values, column.n_missing) == (100, 2)
     assert column.mean == pytest.approx(50.5)
@@ -64,7 +71,7 @@ def test_categorical_counts_match_integer_codes_read_as_float():
     profile = ReferenceProfile.from_frame(reference, [], ["tier"])
     assert profile.categorical["tier"].counts == {"1": 2, "2": 1, "3": 1}
     column = drift_report(profile, current).column("tier")
-    assert column.statistic == pytest.approx(1.0)
+    assert column.statistic == pytest.approx(0.0)  # the same mix: total variation 0
     assert column.current_missing == pytest.approx(0.2)
 
 
@@ -94,6 +101,9 @@ def test_all_missing_reference_column_survives_json_and_flags_new_values():
     restored = ReferenceProfile.from_dict(
         json.loads(json.dumps(profile.to_dict(), allow_nan=False))
     )
-    current = pd.DataFrame({"x": [1.0, 2.0], "y": [1.0, 2.0]})
+    current = pd.DataFrame({"x": [1.0, 2.0] * 50, "y": [1.0, 2.0] * 50})
     column = drift_report(restored, current).column("x")
     assert (column.n_reference, column.reference_missing, column.drifted) == (0, 1.0, True)
+    assert column.missing_drifted  # and the missing share went from 100% to 0%
+    few = drift_report(restored, current.head(2)).column("x")
+    assert not few.drifted  # two rows: no verdict at all

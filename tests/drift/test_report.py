@@ -14,6 +14,7 @@ from engine.monitoring.drift import (
     ReferenceProfile,
     UnknownDriftTest,
     drift_report,
+    reference_column,
     series_drift,
 )
 
@@ -39,10 +40,10 @@ def profile_of(frame: pd.DataFrame) -> ReferenceProfile:
 @pytest.mark.parametrize(
     ("n_rows", "shift", "tests"),
     [
-        (500, True, ["ks", "chisquare"]),
-        (500, False, ["ks", "chisquare"]),
-        (20_000, True, ["wasserstein", "jensenshannon"]),
-        (20_000, False, ["wasserstein", "jensenshannon"]),
+        (500, True, ["ks_distance", "tvd"]),
+        (500, False, ["ks_distance", "tvd"]),
+        (20_000, True, ["ks_distance", "tvd"]),
+        (20_000, False, ["ks_distance", "tvd"]),
     ],
 )
 def test_shifted_columns_are_flagged_and_unshifted_are_not(n_rows, shift, tests):
@@ -55,7 +56,7 @@ def test_shifted_columns_are_flagged_and_unshifted_are_not(n_rows, shift, tests)
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
 @pytest.mark.parametrize("n_reference", [500, 20_000])
-def test_random_split_of_one_period_flags_at_most_one_column_in_ten(
+def test_random_split_of_one_period_flags_at_most_one_column_in_twenty(
     heavy_tailed_frame, n_reference, seed
 ):
     frame, numeric, categorical = heavy_tailed_frame(2 * n_reference, seed)
@@ -66,23 +67,26 @@ def test_random_split_of_one_period_flags_at_most_one_column_in_ten(
 
     assert report.n_columns == 20
     flagged = [column.column for column in report.columns if column.drifted]
-    assert report.drifted_share <= 0.1, flagged
+    assert report.drifted_share <= 0.05, flagged
     assert not report.dataset_drift
 
 
-def test_false_alarm_rate_of_small_reference_tests_stays_nominal(heavy_tailed_frame):
-    # p < 0.05 tests flag about 5% of unchanged columns by design; averaged over splits the
-    # share must stay near that, which a one-sample chi-square (about 30%) would not.
+def test_false_alarms_stay_rare_with_small_tables(heavy_tailed_frame):
+    # 300 rows on each side: an effect size alone would flag noise (a KS distance of 0.1 is
+    # common by chance); the significance guard keeps unchanged columns quiet.
     shares = []
     for seed in range(20):
         frame, numeric, categorical = heavy_tailed_frame(600, seed)
         reference, current = frame.iloc[:300], frame.iloc[300:]
         report = drift_report(ReferenceProfile.from_frame(reference, numeric, categorical), current)
         shares.append(report.drifted_share)
-    assert np.mean(shares) <= 0.08
+    assert np.mean(shares) <= 0.02
 
 
-def test_psi_is_reported_but_does_not_decide_with_a_large_reference():
+def test_a_shift_in_the_body_of_a_heavy_tailed_column_is_seen():
+    """Why the KS distance is the default: Wasserstein in standard deviations is blind to a move
+    of the lower deciles of a heavy-tailed column (the tail inflates the std); PSI and the KS
+    distance see it."""
     rng = np.random.default_rng(0)
     reference = pd.DataFrame({"x": rng.lognormal(0, 2, 20_000)})
     current_values = rng.lognormal(0, 2, 20_000)
@@ -90,23 +94,22 @@ def test_psi_is_reported_but_does_not_decide_with_a_large_reference():
     current_values[current_values < 0.5] *= 3
     profile = ReferenceProfile.from_frame(reference, ["x"], [])
     column = drift_report(profile, pd.DataFrame({"x": current_values})).column("x")
-    assert column.test == "wasserstein"
-    assert column.psi >= 0.2
-    assert not column.drifted
+    assert column.test == "ks_distance" and column.drifted and column.psi >= 0.2
+    assert not drift_report(profile, pd.DataFrame({"x": current_values}), tests={"x": "wasserstein"}).column("x").drifted
 
 
 @pytest.mark.parametrize(
     ("tests", "thresholds", "expected"),
     [
-        ({"x": "psi"}, None, [("psi", 0.2), ("chisquare", 0.05)]),
-        ({"x": "psi"}, {"x": 0.5}, [("psi", 0.5), ("chisquare", 0.05)]),
-        (None, {"x": 0.2}, [("ks", 0.2), ("chisquare", 0.05)]),
+        ({"x": "psi"}, None, [("psi", 0.2), ("tvd", 0.05)]),
+        ({"x": "psi"}, {"x": 0.5}, [("psi", 0.5), ("tvd", 0.05)]),
+        (None, {"x": 0.2}, [("ks_distance", 0.2), ("tvd", 0.05)]),
         (
             {"c": "jensenshannon", "x": "wasserstein"},
             None,
             [("wasserstein", 0.1), ("jensenshannon", 0.1)],
         ),
-        ({"x": "chisquare"}, {"c": 0.01}, [("chisquare", 0.05), ("chisquare", 0.01)]),
+        ({"x": "chisquare"}, {"c": 0.01}, [("chisquare", 0.05), ("tvd", 0.01)]),
     ],
 )
 def test_per_column_test_and_threshold_override(tests, thresholds, expected):
@@ -125,8 +128,8 @@ def test_threshold_override_changes_the_verdict():
 @pytest.mark.parametrize(
     ("tests", "thresholds", "error", "match"),
     [
-        ({"x": "nope"}, None, UnknownDriftTest, "chisquare, jensenshannon, ks, psi, wasserstein"),
-        ({"c": "ks"}, None, DriftConfigError, "expected one of: chisquare, jensenshannon, psi"),
+        ({"x": "nope"}, None, UnknownDriftTest, "chisquare, jensenshannon, ks, ks_distance, psi, tvd, wasserstein"),
+        ({"c": "ks"}, None, DriftConfigError, "expected one of: chisquare, jensenshannon, psi, tvd"),
         ({"y": "ks"}, None, DriftConfigError, r"not in the reference profile"),
         (None, {"x": float("nan")}, DriftConfigError, "finite number"),
         (None, {"x": "0.1"}, DriftConfigError, "finite number"),
@@ -199,16 +202,39 @@ def test_to_dict_is_json_with_columns_and_dataset_verdict():
         "n_drifted": 2,
         "n_columns": 2,
     }
-    assert {"column", "test", "statistic", "threshold", "drifted", "psi"} <= set(data["columns"][0])
+    assert {"column", "test", "statistic", "threshold", "p_value", "drifted", "psi", "missing_drifted"} <= set(data["columns"][0])
+    assert (data["n_current"], data["min_rows"], data["enough_rows"]) == (500, 100, True)
+
+
+def test_below_the_minimum_rows_nothing_is_drift():
+    """A verdict from a handful of rows is noise: statistics are reported, nothing is drifted."""
+    reference, current = make_pair(5000, shift=True)
+    report = drift_report(profile_of(reference), current.head(99))
+    assert not report.enough_rows and not report.dataset_drift and report.n_drifted == 0
+    assert all(not c.drifted and not c.missing_drifted and c.statistic > 0.1 for c in report.columns)
+    assert drift_report(profile_of(reference), current.head(100)).dataset_drift
+
+
+def test_a_moved_missing_share_is_its_own_signal():
+    """Same values, but a fifth of them now missing (a broken feed): the values do not drift,
+    the missing share does, and the column counts as drifted for the dataset verdict."""
+    reference, current = make_pair(5000, shift=False)
+    current.loc[current.index[::5], "x"] = np.nan
+    report = drift_report(profile_of(reference), current)
+    x = report.column("x")
+    assert not x.drifted and x.missing_drifted and x.current_missing == pytest.approx(0.2)
+    assert report.n_drifted == 1
+    current.loc[current.index[::50], "c"] = None  # 2 points more missing: below the 5-point bar
+    assert not drift_report(profile_of(reference), current).column("c").missing_drifted
 
 
 @pytest.mark.parametrize(
     ("n_rows", "shift", "test", "threshold", "expected_test", "drifted"),
     [
-        (800, 0.0, None, None, "ks", False),
-        (800, 0.15, None, None, "ks", True),
-        (5000, 0.0, None, None, "wasserstein", False),
-        (5000, 0.15, None, None, "wasserstein", True),
+        (800, 0.0, None, None, "ks_distance", False),
+        (800, 0.15, None, None, "ks_distance", True),
+        (5000, 0.0, None, None, "ks_distance", False),
+        (5000, 0.15, "wasserstein", None, "wasserstein", True),
         (5000, 0.15, "psi", None, "psi", True),
         (5000, 0.15, "psi", 5.0, "psi", False),
     ],
@@ -219,6 +245,6 @@ def test_series_drift_on_predicted_probabilities(
     rng = np.random.default_rng(0)
     reference = rng.beta(2, 5, n_rows)
     current = np.clip(rng.beta(2, 5, n_rows) + shift, 0, 1)
-    column = series_drift(reference, current, test=test, threshold=threshold)
+    column = series_drift(reference_column(reference), current, test=test, threshold=threshold)
     assert column.test == expected_test
     assert column.drifted is drifted

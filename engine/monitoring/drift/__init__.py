@@ -9,7 +9,7 @@ registers itself on import; to add one, write the module and import it below.
 from __future__ import annotations
 
 # Imported for their registration side effect; order does not matter.
-from engine.monitoring.drift import chisquare, jensenshannon, ks, psi, wasserstein  # noqa: F401
+from engine.monitoring.drift import chisquare, jensenshannon, ks, psi, tvd, wasserstein  # noqa: F401
 from engine.monitoring.drift.errors import DriftConfigError, UnknownDriftTest
 from engine.monitoring.drift.profile import ReferenceProfile
 from engine.monitoring.drift.registry import (
@@ -20,9 +20,17 @@ from engine.monitoring.drift.registry import (
     get_test,
     register,
 )
-from engine.monitoring.drift.report import ColumnDrift, DriftReport, drift_report, series_drift
+from engine.monitoring.drift.report import (
+    MIN_ROWS,
+    ColumnDrift,
+    DriftReport,
+    drift_report,
+    reference_column,
+    series_drift,
+)
 
 __all__ = [
+    "MIN_ROWS",
     "ColumnDrift",
     "DriftConfigError",
     "DriftInput",
@@ -34,6 +42,7 @@ __all__ = [
     "default_test",
     "drift_report",
     "get_test",
+    "reference_column",
     "register",
     "series_drift",
 ]

@@ -1,9 +1,11 @@
 """``ReferenceProfile``: the compact reference a model version keeps for drift checks.
 
-Built once at training time from the training frame and saved as ``reference.json`` next to
-the model, so monitoring never needs the original training file. It holds what each test
-needs: full-data value counts and quantile-bin shares (chi-square, Jensen–Shannon, PSI), the
-full-data mean/std/quantiles, and a seeded row sample of numeric values (KS, Wasserstein).
+Built once at training time from the whole training frame and saved as ``reference.json`` next
+to the model, so monitoring never needs the original training file. It holds what each test
+needs, all from every row: value counts per category and quantile-bin shares (chi-square,
+total variation, Jensen–Shannon, PSI), mean/std, and each numeric column's quantile function
+at 1,001 levels: a sketch from which the reference's cumulative distribution is known to within
+0.001 everywhere (Kolmogorov–Smirnov, Wasserstein), whatever the number of training rows.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ import pandas as pd
 
 from engine.errors import DataError
 
-FORMAT = "benchai.drift.reference/1"
+FORMAT = "benchai.drift.reference/2"
 PSI_BINS = 10
 QUANTILE_LEVELS = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0)
+SKETCH_STEPS = 1000  # the quantile function at levels 0, 1/1000, ..., 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -29,7 +32,9 @@ class NumericReference:
 
     ``bin_edges`` are the distinct inner deciles; the PSI bins are the open intervals they cut,
     ``(-inf, e0), [e0, e1), ..., [e_last, inf)``, so ``bin_shares`` has ``len(bin_edges) + 1``
-    entries. ``sample`` holds the column's non-missing values in the profile's row sample.
+    entries. ``sketch`` is the quantile function at ``SKETCH_STEPS + 1`` evenly spaced levels
+    (the smallest value with at least that share of values at or below it; empty when the
+    column has no values).
     """
 
     n_values: int
@@ -39,7 +44,7 @@ class NumericReference:
     quantiles: np.ndarray
     bin_edges: np.ndarray
     bin_shares: np.ndarray
-    sample: np.ndarray
+    sketch: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,8 +66,6 @@ class ReferenceProfile:
     n_rows: int
     numeric: dict[str, NumericReference]
     categorical: dict[str, CategoricalReference]
-    sample_size: int
-    seed: int
 
     @property
     def columns(self) -> list[str]:
@@ -78,25 +81,13 @@ class ReferenceProfile:
         raise KeyError(column)
 
     @classmethod
-    def from_frame(
-        cls,
-        df: pd.DataFrame,
-        numeric: list[str],
-        categorical: list[str],
-        sample_size: int = 5000,
-        seed: int = 0,
-    ) -> ReferenceProfile:
-        """Profile ``df``'s ``numeric`` and ``categorical`` columns; samples up to ``sample_size`` rows."""
+    def from_frame(cls, df: pd.DataFrame, numeric: list[str], categorical: list[str]) -> ReferenceProfile:
+        """Profile every row of ``df``'s ``numeric`` and ``categorical`` columns."""
         _check_columns(df, numeric, categorical)
-        if sample_size < 1:
-            raise DataError(f"sample_size={sample_size} should be >= 1.")
-        rows = sample_rows(len(df), sample_size, seed)
         return cls(
             n_rows=len(df),
-            numeric={name: _profile_numeric(df[name], rows) for name in numeric},
+            numeric={name: profile_numeric(numeric_values(df[name])) for name in numeric},
             categorical={name: _profile_categorical(df[name]) for name in categorical},
-            sample_size=sample_size,
-            seed=seed,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -104,8 +95,6 @@ class ReferenceProfile:
         return {
             "format": FORMAT,
             "n_rows": self.n_rows,
-            "sample_size": self.sample_size,
-            "seed": self.seed,
             "numeric": {name: _numeric_to_dict(ref) for name, ref in self.numeric.items()},
             "categorical": {
                 name: {"n_missing": ref.n_missing, "counts": dict(ref.counts)}
@@ -117,7 +106,7 @@ class ReferenceProfile:
     def from_dict(cls, data: dict[str, Any]) -> ReferenceProfile:
         """Inverse of ``to_dict``; raises ``DataError`` for anything else."""
         if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise DataError(f"reference profile should be a dict with format={FORMAT!r}.")
+            raise DataError(f"reference profile should be a dict with format={FORMAT!r} (a version trained before it has none: train again).")
         try:
             return cls(
                 n_rows=int(data["n_rows"]),
@@ -129,19 +118,9 @@ class ReferenceProfile:
                     )
                     for k, v in data["categorical"].items()
                 },
-                sample_size=int(data["sample_size"]),
-                seed=int(data["seed"]),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise DataError(f"reference profile is malformed: {exc!r}.") from None
-
-
-def sample_rows(n_rows: int, sample_size: int, seed: int) -> np.ndarray | None:
-    """Sorted positions of a seeded sample of ``sample_size`` rows; None when all rows fit."""
-    if n_rows <= sample_size:
-        return None
-    rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(n_rows, size=sample_size, replace=False))
 
 
 def numeric_values(series: pd.Series) -> np.ndarray:
@@ -178,17 +157,13 @@ def category_label(value: object) -> str:
     return str(value)
 
 
-def _profile_numeric(series: pd.Series, rows: np.ndarray | None) -> NumericReference:
-    values = numeric_values(series)
+def profile_numeric(values: np.ndarray) -> NumericReference:
+    """The reference summary of one column's float values (NaN or +-inf for missing)."""
     finite = np.isfinite(values)
-    present = values[finite]
-    sample = values if rows is None else values[rows]
-    sample = sample[np.isfinite(sample)]
+    present = np.sort(values[finite])
     if present.size == 0:
         empty = np.empty(0)
-        return NumericReference(
-            0, int(values.size), math.nan, math.nan, empty, empty, np.ones(1), sample
-        )
+        return NumericReference(0, int(values.size), math.nan, math.nan, empty, empty, np.ones(1), empty)
     edges = np.unique(np.quantile(present, np.arange(1, PSI_BINS) / PSI_BINS))
     counts = bin_counts(present, edges)
     return NumericReference(
@@ -199,8 +174,17 @@ def _profile_numeric(series: pd.Series, rows: np.ndarray | None) -> NumericRefer
         quantiles=np.quantile(present, QUANTILE_LEVELS),
         bin_edges=edges,
         bin_shares=counts / present.size,
-        sample=sample,
+        sketch=quantile_function(present),
     )
+
+
+def quantile_function(sorted_values: np.ndarray, steps: int = SKETCH_STEPS) -> np.ndarray:
+    """The quantile function of sorted values at levels 0, 1/steps, ..., 1: for level p the
+    smallest value with a share of at least p of the values at or below it (so, unlike
+    interpolated quantiles, every entry is a value that occurs, and ties stay ties)."""
+    n = sorted_values.size
+    ranks = np.ceil(np.arange(steps + 1) / steps * n).astype(np.int64) - 1
+    return sorted_values[np.clip(ranks, 0, n - 1)]
 
 
 def _profile_categorical(series: pd.Series) -> CategoricalReference:
@@ -232,7 +216,7 @@ def _numeric_to_dict(ref: NumericReference) -> dict[str, Any]:
         "quantiles": ref.quantiles.tolist(),
         "bin_edges": ref.bin_edges.tolist(),
         "bin_shares": ref.bin_shares.tolist(),
-        "sample": ref.sample.tolist(),
+        "sketch": ref.sketch.tolist(),
     }
 
 
@@ -248,7 +232,7 @@ def _numeric_from_dict(data: dict[str, Any]) -> NumericReference:
         quantiles=array("quantiles"),
         bin_edges=array("bin_edges"),
         bin_shares=array("bin_shares"),
-        sample=array("sample"),
+        sketch=array("sketch"),
     )
 
 

@@ -1,4 +1,9 @@
-"""Drift of a current table against a ``ReferenceProfile``: one verdict per column and overall."""
+"""Drift of a current table against a ``ReferenceProfile``: one verdict per column and overall.
+
+Two signals per column: the values' distribution (the column's test) and its missing share
+(drift when it moved by at least ``MISSING_SHIFT`` and beyond chance). Below ``MIN_ROWS`` current
+rows there is no verdict at all: the statistics are reported, nothing is called drift.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import DataError
+from engine.monitoring.drift.chisquare import chisquare_pvalue
 from engine.monitoring.drift.errors import DriftConfigError
 from engine.monitoring.drift.profile import (
     CategoricalReference,
@@ -19,9 +25,10 @@ from engine.monitoring.drift.profile import (
     bin_counts,
     category_counts,
     numeric_values,
-    sample_rows,
+    profile_numeric,
 )
 from engine.monitoring.drift.registry import (
+    SIGNIFICANCE,
     DriftInput,
     DriftTest,
     available_tests,
@@ -29,9 +36,8 @@ from engine.monitoring.drift.registry import (
     get_test,
 )
 
-# KS and Wasserstein cost grows with the sample; 20,000 current values pin a p-value or a
-# distance far more finely than the reference sample (<= 5,000 values) can anyway.
-CURRENT_SAMPLE_SIZE = 20_000
+MIN_ROWS = 100  # below this many current rows a verdict is noise: "not enough rows yet"
+MISSING_SHIFT = 0.05  # a change of the missing share by 5 points is drift of its own
 
 
 @dataclass(frozen=True)
@@ -39,8 +45,10 @@ class ColumnDrift:
     """Drift verdict for one column.
 
     ``statistic`` is the test's p-value or distance (nan when a side has no values);
-    ``psi`` is always the population stability index; missing shares are in [0, 1];
-    ``n_reference``/``n_current`` count non-missing values of the full data.
+    ``p_value`` the chance guard of an effect size (nan for tests without one); ``drifted``
+    the values' verdict; ``psi`` is always the population stability index; missing shares are
+    in [0, 1] and ``missing_drifted`` their own verdict; ``n_reference``/``n_current`` count
+    non-missing values.
     """
 
     column: str
@@ -48,10 +56,12 @@ class ColumnDrift:
     test: str
     statistic: float
     threshold: float
+    p_value: float
     drifted: bool
     psi: float
     reference_missing: float
     current_missing: float
+    missing_drifted: bool
     n_reference: int
     n_current: int
 
@@ -62,7 +72,9 @@ class ColumnDrift:
 
 @dataclass(frozen=True)
 class DriftReport:
-    """Per-column verdicts and the dataset verdict: drift when ``drifted_share >= dataset_threshold``."""
+    """Per-column verdicts and the dataset verdict: drift when ``drifted_share >= dataset_threshold``,
+    where a column counts as drifted when its values or its missing share drifted. Without
+    ``enough_rows`` (``n_current < min_rows``) nothing is drifted."""
 
     columns: list[ColumnDrift]
     dataset_threshold: float
@@ -70,6 +82,12 @@ class DriftReport:
     n_drifted: int
     drifted_share: float
     dataset_drift: bool
+    n_current: int
+    min_rows: int
+
+    @property
+    def enough_rows(self) -> bool:
+        return self.n_current >= self.min_rows
 
     def column(self, name: str) -> ColumnDrift:
         """The verdict for column ``name``; ``KeyError`` when it was not compared."""
@@ -79,7 +97,8 @@ class DriftReport:
         raise KeyError(name)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict with ``dataset`` (share, verdict) and ``columns`` (one dict each)."""
+        """JSON-ready dict with ``dataset`` (share, verdict), ``columns`` (one dict each) and the
+        row count behind them (``n_current``, ``min_rows``, ``enough_rows``)."""
         return {
             "dataset": {
                 "drifted_share": self.drifted_share,
@@ -89,6 +108,9 @@ class DriftReport:
                 "n_columns": self.n_columns,
             },
             "columns": [item.to_dict() for item in self.columns],
+            "n_current": self.n_current,
+            "min_rows": self.min_rows,
+            "enough_rows": self.enough_rows,
         }
 
 
@@ -100,15 +122,12 @@ def drift_report(
     thresholds: dict[str, float] | None = None,
     dataset_threshold: float = 0.5,
     columns: list[str] | None = None,
-    current_sample_size: int = CURRENT_SAMPLE_SIZE,
-    seed: int = 0,
+    min_rows: int = MIN_ROWS,
 ) -> DriftReport:
-    """Compare ``current`` (rows x columns) with ``reference`` column by column.
+    """Compare every row of ``current`` (rows x columns) with ``reference`` column by column.
 
-    ``tests``/``thresholds`` override the default test (chosen by column type and the
-    reference's row count) and its threshold per column. ``columns`` restricts the comparison
-    (default: every profiled column). KS and Wasserstein see a seeded sample of at most
-    ``current_sample_size`` current rows; PSI, chi-square and Jensen–Shannon count all rows.
+    ``tests``/``thresholds`` override the default test (by column type) and its threshold per
+    column. ``columns`` restricts the comparison (default: every profiled column).
     """
     if not isinstance(reference, ReferenceProfile):
         raise DriftConfigError(
@@ -122,11 +141,9 @@ def drift_report(
         raise DriftConfigError(f"dataset_threshold={dataset_threshold} should be within [0, 1].")
     selected = _select_columns(reference, current, columns)
     chosen = _choose_tests(reference, tests or {}, thresholds or {})
-    rows = sample_rows(len(current), current_sample_size, seed)
-    results = [
-        _column_drift(reference, name, current[name], rows, *chosen[name]) for name in selected
-    ]
-    n_drifted = sum(item.drifted for item in results)
+    enough = len(current) >= min_rows
+    results = [_column_drift(reference, name, current[name], *chosen[name], verdict=enough) for name in selected]
+    n_drifted = sum(item.drifted or item.missing_drifted for item in results)
     share = n_drifted / len(results)
     return DriftReport(
         columns=results,
@@ -134,34 +151,31 @@ def drift_report(
         n_columns=len(results),
         n_drifted=n_drifted,
         drifted_share=share,
-        dataset_drift=share >= dataset_threshold,
+        dataset_drift=enough and share >= dataset_threshold,
+        n_current=len(current),
+        min_rows=min_rows,
     )
 
 
 def series_drift(
-    reference_values: Any,
+    reference: NumericReference,
     current_values: Any,
     test: str | None = None,
     threshold: float | None = None,
     *,
     name: str = "value",
-    seed: int = 0,
+    min_rows: int = MIN_ROWS,
 ) -> ColumnDrift:
-    """Drift of one numeric series (e.g. predicted probabilities) against its reference values.
+    """Drift of one numeric series (e.g. predicted probabilities) against its reference column."""
+    values = np.asarray(current_values, dtype=float)
+    profile = ReferenceProfile(n_rows=reference.n_values + reference.n_missing, numeric={name: reference}, categorical={})
+    chosen = _choose_tests(profile, {} if test is None else {name: test}, {} if threshold is None else {name: threshold})
+    return _column_drift(profile, name, pd.Series(values, name=name), *chosen[name], verdict=values.size >= min_rows)
 
-    The default test follows the reference size as in ``drift_report``.
-    """
-    reference = pd.DataFrame({name: np.asarray(reference_values, dtype=float)})
-    current = pd.DataFrame({name: np.asarray(current_values, dtype=float)})
-    profile = ReferenceProfile.from_frame(reference, numeric=[name], categorical=[], seed=seed)
-    report = drift_report(
-        profile,
-        current,
-        tests=None if test is None else {name: test},
-        thresholds=None if threshold is None else {name: threshold},
-        seed=seed,
-    )
-    return report.columns[0]
+
+def reference_column(values: Any) -> NumericReference:
+    """A reference column from raw values (for ``series_drift`` without a saved profile)."""
+    return profile_numeric(np.asarray(values, dtype=float))
 
 
 def _select_columns(
@@ -186,7 +200,7 @@ def _choose_tests(
     for name in reference.columns:
         column_type = reference.column_type(name)
         test = (
-            get_test(tests[name]) if name in tests else default_test(column_type, reference.n_rows)
+            get_test(tests[name]) if name in tests else default_test(column_type)
         )
         if column_type not in test.column_types:
             valid = ", ".join(t.name for t in available_tests(column_type))
@@ -216,70 +230,79 @@ def _check_known(reference: ReferenceProfile, names: list[str], option: str) -> 
         )
 
 
-def _column_drift(
-    reference: ReferenceProfile,
-    name: str,
-    series: pd.Series,
-    rows: np.ndarray | None,
-    test: DriftTest,
-    threshold: float,
-) -> ColumnDrift:
+def _column_drift(reference: ReferenceProfile, name: str, series: pd.Series, test: DriftTest, threshold: float, *, verdict: bool) -> ColumnDrift:
     if name in reference.numeric:
-        data, n_current = _numeric_input(reference.numeric[name], series, rows)
         ref_col: NumericReference | CategoricalReference = reference.numeric[name]
+        data = _numeric_input(reference.numeric[name], series)
+        n_current = data.current.size
     else:
-        data, n_current = _categorical_input(reference.categorical[name], series)
         ref_col = reference.categorical[name]
+        data = _categorical_input(reference.categorical[name], series)
+        n_current = int(data.current_counts.sum())
     n_reference = ref_col.n_values
+    p_value = math.nan
     if n_reference == 0 or n_current == 0:
         # Values on one side only is drift in itself; no values on either side is no news.
         statistic, drifted = math.nan, (n_reference == 0) != (n_current == 0)
     else:
         statistic = test.func(data)
         drifted = not math.isnan(statistic) and test.is_drift(statistic, threshold)
+        if test.p_value is not None:
+            p_value = test.p_value(data, statistic)
+            drifted = drifted and p_value < SIGNIFICANCE
+    n_rows_ref, n_rows_cur = reference.n_rows, len(series)
+    reference_missing = ref_col.n_missing / n_rows_ref if n_rows_ref else math.nan
+    current_missing = (n_rows_cur - n_current) / n_rows_cur
     return ColumnDrift(
         column=name,
         column_type=reference.column_type(name),
         test=test.name,
         statistic=statistic,
         threshold=threshold,
-        drifted=bool(drifted),
+        p_value=p_value,
+        drifted=bool(verdict and drifted),
         psi=get_test("psi").func(data),
-        reference_missing=ref_col.n_missing / reference.n_rows if reference.n_rows else math.nan,
-        current_missing=(len(series) - n_current) / len(series),
+        reference_missing=reference_missing,
+        current_missing=current_missing,
+        missing_drifted=bool(verdict and _missing_moved(ref_col.n_missing, n_rows_ref, n_rows_cur - n_current, n_rows_cur)),
         n_reference=n_reference,
         n_current=n_current,
     )
 
 
-def _numeric_input(
-    ref: NumericReference, series: pd.Series, rows: np.ndarray | None
-) -> tuple[DriftInput, int]:
+def _missing_moved(ref_missing: int, ref_rows: int, cur_missing: int, cur_rows: int) -> bool:
+    """Did the missing share move by at least MISSING_SHIFT, beyond chance?"""
+    if not ref_rows or not cur_rows or abs(cur_missing / cur_rows - ref_missing / ref_rows) < MISSING_SHIFT:
+        return False
+    table = ([ref_missing, ref_rows - ref_missing], [cur_missing, cur_rows - cur_missing])
+    return chisquare_pvalue(np.array(table[0]), np.array(table[1])) < SIGNIFICANCE
+
+
+def _numeric_input(ref: NumericReference, series: pd.Series) -> DriftInput:
     values = numeric_values(series)
-    present = values[np.isfinite(values)]
-    sample = values if rows is None else values[rows]
-    data = DriftInput(
-        reference_sample=ref.sample,
-        current_sample=sample[np.isfinite(sample)],
+    present = np.sort(values[np.isfinite(values)])
+    return DriftInput(
+        sketch=ref.sketch,
+        current=present,
         reference_counts=ref.bin_shares * ref.n_values,
         current_counts=bin_counts(present, ref.bin_edges),
+        n_reference=ref.n_values,
         reference_std=ref.std,
     )
-    return data, int(present.size)
 
 
-def _categorical_input(ref: CategoricalReference, series: pd.Series) -> tuple[DriftInput, int]:
+def _categorical_input(ref: CategoricalReference, series: pd.Series) -> DriftInput:
     current = category_counts(series)
     # Reference categories first (stable order), then categories new in the current data.
     labels = [*ref.counts, *sorted(set(current) - set(ref.counts))]
     empty = np.empty(0)
-    data = DriftInput(
-        reference_sample=empty,
-        current_sample=empty,
+    return DriftInput(
+        sketch=empty,
+        current=empty,
         reference_counts=np.array([ref.counts.get(label, 0) for label in labels], dtype=float),
         current_counts=np.array([current.get(label, 0) for label in labels], dtype=float),
+        n_reference=ref.n_values,
     )
-    return data, sum(current.values())
 
 
 def _json_value(value: Any) -> Any:

@@ -1,5 +1,6 @@
 """How many entities get an anomaly: the share of training rows with at least one, per kind,
-on both built-in datasets, a generated heavy-tailed table (30 log-normal and Student-t ratios,
+on the three built-in datasets (the ratios one heavy-tailed, zero-inflated), a generated
+heavy-tailed table (30 log-normal and Student-t ratios,
 no planted anomaly) and scikit-learn's breast-cancer table. Each version calibrates its z
 cut-off so that at most 5% of its training rows get a value anomaly; rare values and the
 isolation forest (1% by construction) come on top. Usage: python benchmarks/bench_anomalies.py"""
@@ -15,7 +16,7 @@ import sklearn
 from sklearn.datasets import load_breast_cancer
 
 from engine import api
-from engine.demo import write_customers, write_demo
+from engine.demo import write_customers, write_demo, write_ratios
 
 
 def heavy_tailed(folder: Path, rows: int = 5000, seed: int = 0) -> tuple[Path, Path]:
@@ -42,9 +43,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         demo, customers = write_demo(tmp / "demo", n_companies=5000), write_customers(tmp / "customers", n=5000)
+        ratios = write_ratios(tmp / "ratios", n=5000)
         tables = {
             "companies (demo)": (demo["companies"], demo["schema"]),
             "customers": (customers["customers"], customers["schema"]),
+            "firms' ratios (built-in, heavy-tailed)": (ratios["ratios"], ratios["schema"]),
             "heavy-tailed, generated": heavy_tailed(tmp),
             "breast cancer (scikit-learn)": cancer(tmp),
         }

@@ -24,7 +24,14 @@ from engine.errors import BenchError, ModelNotFoundError
 from engine.monitoring.routing import route
 from engine.monitoring.settings import load_settings, save_settings
 from engine.registry import Registry, load_analyzer
-from engine.schema import Schema, check_frame, load_schema, read_table
+from engine.schema import (
+    TRAINING_BAD_ROW_SHARE,
+    Schema,
+    check_frame,
+    check_training_columns,
+    load_schema,
+    read_table,
+)
 
 MODEL_CACHE = 4  # loaded versions kept per workspace (champion, challenger, a few to compare)
 DETAIL_FILES = ("metrics", "explanations", "insights", "reference")
@@ -216,12 +223,17 @@ class Workspace:
         return train_version(self, data, schema, **options)
 
     # ----- analysis -----------------------------------------------------------------------
-    def load_dataset(self, data, schema: str | os.PathLike | Schema, *, require_target: bool = False) -> tuple[pd.DataFrame, Schema]:
-        """Read and check a table against a schema -> (checked frame, schema)."""
+    def load_dataset(self, data, schema: str | os.PathLike | Schema, *, require_target: bool = False, training: bool = False) -> tuple[pd.DataFrame, Schema]:
+        """Read and check a table against a schema -> (checked frame, schema). A table to train
+        on may lose up to TRAINING_BAD_ROW_SHARE of failing rows (``frame.attrs["left_out"]``)
+        and needs its target column and features that vary; any other table is checked strictly."""
         schema = schema if isinstance(schema, Schema) else load_schema(schema)
         source = "data" if isinstance(data, pd.DataFrame) else str(data)
         frame = data if isinstance(data, pd.DataFrame) else read_table(data)
-        return check_frame(frame, schema, require_target=require_target, source=source), schema
+        checked = check_frame(frame, schema, require_target=require_target, source=source, max_bad_share=TRAINING_BAD_ROW_SHARE if training else 0.0)
+        if training:
+            check_training_columns(checked, schema, source)
+        return checked, schema
 
     def route(self, entity_id) -> Route:
         """The one champion/challenger decision: the challenger serves a stable hash-share of

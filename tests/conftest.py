@@ -25,7 +25,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from engine import api  # noqa: E402
-from engine.demo import write_customers, write_demo  # noqa: E402
+from engine.demo import write_customers, write_demo, write_ratios  # noqa: E402
 from engine.demo.replay import replay  # noqa: E402
 
 N_COMPANIES = 3000
@@ -46,7 +46,8 @@ def trained_home(tmp_path_factory):
     ``trained_home("demo")`` (demo data in HOME/demo, one trained version with its monthly
     series), ``trained_home("demo-history")`` (a copy of it with replayed traffic, feedback
     and alerts, as the app's first start leaves it) and ``trained_home("customers")`` (the
-    second built-in dataset, trained and replayed). A test that writes works on a copy
+    second built-in dataset, trained and replayed), ``trained_home("ratios")`` (the third,
+    trained only). A test that writes works on a copy
     (``copy_home``)."""
     built: dict[str, Path] = {}
 
@@ -87,7 +88,16 @@ def _customers_home(tmp_path_factory, build) -> Path:
     return home
 
 
-_HOMES = {"demo": _demo_home, "demo-history": _history_home, "customers": _customers_home}
+def _ratios_home(tmp_path_factory, build) -> Path:
+    """The third built-in dataset (firms' financial ratios: heavy tails, a numeric target)."""
+    home = tmp_path_factory.mktemp("home-ratios")
+    files = write_ratios(home / "demo", n=N_COMPANIES, seed=SEED)
+    result = api.workspace(home).train(files["ratios"], files["schema"], seed=SEED)
+    (home / "train-result.json").write_text(json.dumps(result))
+    return home
+
+
+_HOMES = {"demo": _demo_home, "demo-history": _history_home, "customers": _customers_home, "ratios": _ratios_home}
 
 
 def copy_home(src: Path, dst: Path) -> Path:

@@ -21,10 +21,33 @@ def verdict_text(report: dict) -> str:
 
 
 def columns_data(report: dict, features: dict[str, dict]) -> pd.DataFrame:
-    """Per column (by its label): test, statistic, threshold, drifted, PSI."""
-    table = pd.DataFrame(report["columns"])[["column", "test", "statistic", "threshold", "drifted", "psi"]]
-    table["column"] = table["column"].map(lambda c: features.get(c, {}).get("label", c))
-    return table
+    """Per column (by its label): the verdict in words, the test's statistic against its
+    threshold, the missing share in training and now, and PSI."""
+    rows = []
+    for c in report["columns"]:
+        verdict = ("values drifted" if c["drifted"] else "") + (" and " if c["drifted"] and c["missing_drifted"] else "") + ("missing share moved" if c["missing_drifted"] else "")
+        rows.append({
+            "Column": features.get(c["column"], {}).get("label", c["column"]),
+            "Verdict": verdict or ("stable" if report.get("enough_rows", True) else "no verdict yet"),
+            "Test": TEST_WORDS.get(c["test"], c["test"]),
+            "Statistic": c["statistic"],
+            "Threshold": c["threshold"],
+            "Missing (training → now)": f"{fmt.percent(c['reference_missing'], 0)} → {fmt.percent(c['current_missing'], 0)}",
+            "PSI": c["psi"],
+        })
+    return pd.DataFrame(rows)
+
+
+# The statistic each test reports, in words (the engine's registry has the full descriptions).
+TEST_WORDS = {
+    "ks_distance": "share of rows moved (KS distance)",
+    "tvd": "share of rows in another category (total variation)",
+    "ks": "KS p-value",
+    "chisquare": "chi-square p-value",
+    "wasserstein": "Wasserstein, in standard deviations",
+    "jensenshannon": "Jensen–Shannon distance",
+    "psi": "population stability index",
+}
 
 
 def render(report: dict, current: pd.DataFrame, reference: pd.DataFrame, features: dict[str, dict]) -> None:
@@ -41,9 +64,11 @@ def render(report: dict, current: pd.DataFrame, reference: pd.DataFrame, feature
     (st.info if not enough else st.error if ds["dataset_drift"] else st.success)(verdict_text(report))
     left, right = st.columns([3, 2])
     table = columns_data(report, features)
-    left.dataframe(table.style.format({"statistic": "{:.3f}", "threshold": "{:.3f}", "psi": "{:.3f}"}), hide_index=True, width="stretch")
+    left.dataframe(table.style.format({"Statistic": "{:.3f}", "Threshold": "{:.3f}", "PSI": "{:.3f}"}, na_rep="—"), hide_index=True, width="stretch")
+    left.caption("A column drifts when its statistic passes the threshold and the difference is beyond chance (p < 0.01), "
+                 "or when its share of missing values moved by 5 points or more; the dataset drifts when enough columns do.")
     columns = [c["column"] for c in report["columns"]]
-    drifted = [c["column"] for c in report["columns"] if c["drifted"]]
+    drifted = [c["column"] for c in report["columns"] if c["drifted"] or c["missing_drifted"]]
     column = right.selectbox("Distribution of", columns, index=columns.index(drifted[0]) if drifted else 0,
                              format_func=lambda c: features.get(c, {}).get("label", c) + (" ⚠️" if c in drifted else ""), key="mon_column")
     if column in current.columns:

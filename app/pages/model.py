@@ -15,7 +15,12 @@ if "holdout" not in metrics:
     st.info("This version has no outcome model (its schema has no target), so there is nothing to evaluate.")
     st.stop()
 
-st.caption(f"Version {d['manifest']['version']} · trained on {metrics.get('train_rows', 0):,} rows · held out {metrics['holdout'].get('n', 0):,} rows.")
+served_rows = metrics.get("final_rows", metrics.get("train_rows", 0))
+st.caption(f"Version {d['manifest']['version']} · validated on {metrics.get('train_rows', 0):,} training rows and {metrics['holdout'].get('n', 0):,} held-out rows · "
+           f"the model served is refitted on all {served_rows:,} labelled rows.")
+left_out = metrics.get("left_out")
+if left_out:  # rows the schema refused, within the share training may leave out
+    st.warning(f"{left_out['rows']:,} of {left_out['of']:,} training rows were left out because they fail the schema: " + "; ".join(left_out["problems"]) + ".")
 numeric = "rmse" in metrics["holdout"]
 names = ["rmse", "mae", "r2"] if numeric else ["accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "brier"]
 

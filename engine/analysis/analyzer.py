@@ -19,6 +19,7 @@ from engine.analysis.features import FeatureSpace
 from engine.analysis.recommendations import (
     action_directions,
     candidate_actions,
+    category_actions,
     model_effects,
     recommend,
 )
@@ -271,12 +272,13 @@ class Analyzer:
             idx, dist = idx[keep], dist[keep]
         idx, dist = idx[:N_NEIGHBOURS], dist[:N_NEIGHBOURS]
         directions = action_directions(self.space.numeric, x)
-        candidates = candidate_actions(self.neighbours, x, idx, directions, self.scaler.scale_)
+        candidates = candidate_actions(self.neighbours, x, idx, directions, self.scaler.scale_) + category_actions(self.neighbours, self.space, c, idx)
         effects = model_effects(self.outcome, x, clean, candidates) if base_margin is not None else None
-        actions = recommend(self.schema, x, candidates, effects)
+        actions = recommend(self.schema, x, clean, candidates, effects)
         reason = None
         if not actions:
-            why = "nothing actionable" if not directions.any() else "nobody ahead" if not candidates else "no expected benefit"
+            actionable = directions.any() or any(f.kind == "category" and f.actionable for f in self.space.discrete)
+            why = "nothing actionable" if not actionable else "nobody ahead" if not candidates else "no expected benefit"
             reason = wording.no_action(why, self.plural)
         return actions, idx, dist, reason
 

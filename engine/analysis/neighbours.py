@@ -14,14 +14,16 @@ class NeighbourIndex:
         self.max_rows = max_rows
         self.seed = seed
 
-    def fit(self, Z: np.ndarray, X: np.ndarray, ids: np.ndarray, good: np.ndarray, outcome: np.ndarray | None = None) -> NeighbourIndex:
+    def fit(self, Z: np.ndarray, X: np.ndarray, ids: np.ndarray, good: np.ndarray, outcome: np.ndarray | None = None, codes: np.ndarray | None = None) -> NeighbourIndex:
         """Z scaled features, X raw features, ids, good = desirable outcome (bool) per row,
-        outcome = the target (0/1) when the schema has one."""
+        outcome = the target (0/1) when the schema has one, codes = discrete value codes
+        (``FeatureSpace.discrete_table``) for category actions."""
         keep = np.arange(len(Z))
         if len(Z) > self.max_rows:
             keep = np.sort(np.random.default_rng(self.seed).choice(len(Z), self.max_rows, replace=False))
         self.Z_, self.X_, self.ids_, self.good_ = Z[keep], X[keep], ids[keep], good[keep]
         self.outcome_ = None if outcome is None else outcome[keep]
+        self.C_ = np.zeros((len(keep), 0), dtype=np.intp) if codes is None else codes[keep]
         self.sq_norms_ = (self.Z_**2).sum(axis=1)
         return self
 

@@ -1,8 +1,9 @@
 """Next best actions drawn from similar entities, with the outcome model's estimated effect.
 
 An action is an actionable feature where similar entities with the desirable outcome are
-clearly ahead of this one (for a yes/no flag: have the other value), and where being ahead goes with a better outcome rate among those neighbours (the
-peer uplift). The outcome model, when there is one, adds its estimate of the effect of moving
+clearly ahead of this one (for a yes/no flag: have the other value; for a category: have
+another value), and where being ahead goes with a better outcome rate among those neighbours
+(the peer uplift). The outcome model, when there is one, adds its estimate of the effect of moving
 only that feature to the target (the model effect, a change in the predicted probability of the
 target). Both are turned into benefits (for an undesirable target such as churn a lower
 probability is the benefit), an action the model expects to do harm is dropped, one it expects
@@ -67,44 +68,80 @@ def candidate_actions(index, x: np.ndarray, idx: np.ndarray, signs: np.ndarray, 
     return out
 
 
+def category_actions(index, space, c: np.ndarray, idx: np.ndarray) -> list[dict]:
+    """Candidate switches of an actionable category for a profile with discrete codes c: the
+    value most desirable neighbours have, when at least MIN_SUPPORT of them have it and the
+    neighbours with it do better (by MIN_UPLIFT) than those with the profile's own value (or,
+    when the profile's value is not given, than the rest)."""
+    out = []
+    if index.C_.shape[1] == 0:
+        return out
+    good = index.good_[idx]
+    for j, f in enumerate(space.discrete):
+        if f.kind != "category" or not f.actionable:
+            continue
+        codes = index.C_[idx, j]
+        support = np.bincount(codes[good & (codes >= 0)], minlength=len(f.values))
+        if c[j] >= 0:
+            support[c[j]] = 0  # the value the profile already has is no action
+        best = int(support.argmax())
+        if support[best] < MIN_SUPPORT:
+            continue
+        others = codes == c[j] if c[j] >= 0 else (codes >= 0) & (codes != best)
+        if not others.any():
+            continue
+        uplift = good[codes == best].mean() - good[others].mean()
+        if uplift >= MIN_UPLIFT:
+            out.append({"feature": f.name, "value": f.values[best], "uplift": float(uplift), "evidence": [_plain(i) for i in index.ids_[idx[good & (codes == best)]][:10]]})
+    return out
+
+
 def model_effects(outcome, x: np.ndarray, clean: dict, candidates: list[dict]) -> list[float]:
-    """The outcome model's change in probability when only each candidate's feature moves to
-    its target (one batch prediction for all candidates)."""
+    """The outcome model's change in its prediction (probability, or the predicted value) when
+    only each candidate's feature moves to its target (one batch prediction for all):
+    numeric candidates carry ``index``/``target``, category ones ``feature``/``value``."""
     if not candidates:
         return []
     rows = np.repeat(x[None, :], len(candidates) + 1, axis=0)
+    changed = [clean]
     for r, c in enumerate(candidates, start=1):
-        rows[r, c["index"]] = c["target"]
-    D = np.vstack([outcome.design_row(row, clean) for row in rows])
+        if "index" in c:
+            rows[r, c["index"]] = c["target"]
+            changed.append(clean)
+        else:
+            changed.append({**clean, c["feature"]: c["value"]})
+    D = np.vstack([outcome.design_row(row, seg) for row, seg in zip(rows, changed, strict=True)])
     p = outcome.predict_design(D)
     return [float(v) for v in p[1:] - p[0]]
 
 
-def recommend(schema, x: np.ndarray, candidates: list[dict], effects: list[float] | None) -> list[dict]:
-    """Candidates -> recommendations ranked by expected benefit (best first)."""
+def recommend(schema, x: np.ndarray, clean: dict, candidates: list[dict], effects: list[float] | None) -> list[dict]:
+    """Candidates (numeric, then category) -> recommendations ranked by expected benefit."""
     recs = []
     features = schema.numeric_features
-    note = wording.recommendation_note(schema.entity.plural)
+    note = wording.recommendation_note(schema.entity.plural, schema.target)
     good_sign = 1.0 if schema.target is None or schema.target.desirable else -1.0
     for c, effect in zip(candidates, effects if effects is not None else [None] * len(candidates), strict=True):
-        feat = features[c["index"]]
         if effect is not None and good_sign * effect < 0:
             continue  # the outcome model expects this change to make the outcome worse
         # A probability change and the peer uplift share a unit (outcome rate); a predicted value
         # does not, so for a numeric target the uplift alone ranks and the model only filters.
         numeric = schema.target is not None and schema.target.kind == "numeric"
         score = c["uplift"] if effect is None or numeric else 0.5 * c["uplift"] + 0.5 * good_sign * effect
-        binary = feat.kind == "binary"
-        # A flag's written action describes switching it on; switching off gets the plain wording.
-        own = feat.action if not (binary and c["target"] < 0.5) else None
+        if "index" in c:
+            feat = features[c["index"]]
+            binary = feat.kind == "binary"
+            # A flag's written action describes switching it on; switching off gets the plain wording.
+            own = feat.action if not (binary and c["target"] < 0.5) else None
+            change = {"action": own or wording.default_action(feat.label, c["target"], binary), "current": float(x[c["index"]]), "target": c["target"], "gap_sd": c["gap"]}
+        else:
+            feat = schema.feature(c["feature"])
+            change = {"action": feat.action or wording.category_action(feat.label, c["value"]), "current": clean.get(feat.name), "target": c["value"], "gap_sd": None}
         recs.append(
             {
                 "feature": feat.name,
                 "label": feat.label,
-                "action": own or wording.default_action(feat.label, c["target"], binary),
-                "current": float(x[c["index"]]),
-                "target": c["target"],
-                "gap_sd": c["gap"],
+                **change,
                 "peer_uplift": c["uplift"],
                 "model_effect": effect,
                 "expected_effect": float(score),

@@ -19,11 +19,20 @@ PERCENTILE_VERDICTS = {
 }
 
 
-def recommendation_note(plural: str) -> str:
+def recommendation_note(plural: str, target=None) -> str:
+    """What the numbers of an action mean, with their units."""
+    outcome = "the desirable outcome" if target is None else f"'{target.label}'" if target.desirable else f"not '{target.label}'"
+    model = (
+        " Model effect: no outcome model."
+        if target is None
+        else f" Model effect: the change in the predicted {target.label.lower()} (in its own units) if only this feature moved to the target."
+        if target.kind == "numeric"
+        else f" Model effect: the change in the predicted probability of '{target.label}' (percentage points) if only this feature moved to the target."
+    )
     return (
-        f"Peer uplift: outcome-rate difference between similar {plural} ahead on this feature "
-        "and the rest. Model effect: the outcome model's estimated change in probability if only this "
-        "feature moved to the target; an estimate, not a causal promise."
+        f"Peer uplift: among similar {plural}, the share with {outcome} for those ahead on this feature minus the share for the rest (percentage points)."
+        + model
+        + " An estimate from data, not a causal promise."
     )
 
 
@@ -95,6 +104,10 @@ NO_ACTION = {
 
 def no_action(why: str, plural: str) -> str:
     return NO_ACTION[why].format(plural=plural)
+
+
+def category_action(label: str, value: str) -> str:
+    return f"Switch {label.lower()} to {value}"
 
 
 def default_action(label: str, target: float, binary: bool = False) -> str:

@@ -114,9 +114,15 @@ def missing_features(schema: Schema, clean: dict) -> list[str]:
     return [f.name for f in schema.features if _is_missing(clean.get(f.name), set())]
 
 
-def check_frame(df: pd.DataFrame, schema: Schema, *, require_target: bool = False, source: str = "data") -> pd.DataFrame:
-    """Check columns and types; returns a clean copy (see the module docstring) with the target
-    as 0/1 (binary) or a float (numeric). Raises DataError naming the column and what was expected."""
+TRAINING_BAD_ROW_SHARE = 0.01  # training leaves out at most this share of rows that fail the schema
+
+
+def check_frame(df: pd.DataFrame, schema: Schema, *, require_target: bool = False, source: str = "data", max_bad_share: float = 0.0) -> pd.DataFrame:
+    """Check columns and values; returns a clean copy (see the module docstring) with the target
+    as 0/1 (binary) or a float (numeric). Rows that fail the schema (text in a number column,
+    a value outside a feature's bounds, an unknown category, no feature value at all) are left
+    out when they are at most ``max_bad_share`` of the rows (the copy's ``attrs["left_out"]``
+    says which and why); otherwise DataError names every failing column and what was expected."""
     needed = list(schema.segments) + schema.feature_names
     if require_target and schema.target is not None:
         needed.append(schema.target.column)
@@ -127,36 +133,75 @@ def check_frame(df: pd.DataFrame, schema: Schema, *, require_target: bool = Fals
         raise DataError(f"{source}: the table has no rows.")
     markers = schema.missing_markers
     out = pd.DataFrame(index=df.index)
+    problems: list[tuple[np.ndarray, str]] = []  # (failing rows, the problem in words)
     if schema.id and schema.id in df.columns:
         out[schema.id] = df[schema.id].astype(object).where(df[schema.id].notna()).map(as_text)
     if schema.time and schema.time in df.columns:
         out[schema.time] = df[schema.time]
     for col in list(schema.segments) + schema.category_names:
-        out[col] = _known_text(_blank_to_na(df[col], markers).map(as_text), schema.allowed_values(col), col, source)
+        out[col] = _known_text(_blank_to_na(df[col], markers).map(as_text), schema.allowed_values(col), col, problems)
     for f in schema.numeric_features:
         values = _blank_to_na(df[f.name], markers)
-        out[f.name] = _binary_column(values, f, source) if f.kind == "binary" else _numeric_column(values, f.name, source)
+        out[f.name] = _binary_column(values, f, problems) if f.kind == "binary" else _feature_numbers(values, f, problems)
     empty = out[schema.feature_names].isna().all(axis=1).to_numpy()
     if empty.any():
-        rows = np.flatnonzero(empty)[:MAX_BAD_EXAMPLES].tolist()
-        raise DataError(f"{source}: {int(empty.sum())} row(s) have no feature value (rows {rows}, counting from 0); expected at least one of {schema.feature_names[:12]}.")
+        problems.append((empty, f"{int(empty.sum())} row(s) have no feature value (rows {_rows(empty)}, counting from 0); expected at least one of {schema.feature_names[:12]}"))
     if schema.target is not None and schema.target.column in df.columns:
         values = _blank_to_na(df[schema.target.column], markers)
         if schema.target.kind == "numeric":
-            out[schema.target.column] = _numeric_column(values, schema.target.column, source)
+            out[schema.target.column] = _numbers(values, schema.target.column, problems)
         else:
             out[schema.target.column] = target_labels(values, schema, source)
-    return out
+    return _without_bad_rows(out, problems, max_bad_share, source)
 
 
-def _known_text(values: pd.Series, allowed: tuple[str, ...], name: str, source: str) -> pd.Series:
-    """Text values, refused when some are outside the known values (a table's unknown category
+def check_training_columns(frame: pd.DataFrame, schema: Schema, source: str = "data") -> None:
+    """What a table to train on needs beyond valid rows: the target column with some values
+    (when the schema has a target) and features that vary. DataError names every column."""
+    problems = []
+    target = schema.target.column if schema.target is not None else None
+    if target is not None and (target not in frame.columns or frame[target].isna().all()):
+        where = "is not in the table" if target not in frame.columns else "has no value on any row"
+        problems.append(f"the schema's target column '{target}' {where}; expected the outcome to learn (or remove [target] from the schema to train without a prediction)")
+    empty = [f.name for f in schema.features if frame[f.name].isna().all()]
+    if empty:
+        problems.append(f"feature(s) {empty} are missing on every row; expected values to learn from (or remove them from the schema)")
+    constant = [f.name for f in schema.features if f.name not in empty and frame[f.name].nunique(dropna=True) < 2]
+    if constant:
+        problems.append(f"feature(s) {constant} have one value on every row, so they cannot tell {schema.entity.plural} apart; expected at least two values (or remove them from the schema)")
+    if problems:
+        raise DataError(f"{source}: " + "; ".join(problems) + ".")
+
+
+def _without_bad_rows(out: pd.DataFrame, problems: list[tuple[np.ndarray, str]], max_bad_share: float, source: str) -> pd.DataFrame:
+    if not problems:
+        return out
+    bad = np.logical_or.reduce([rows for rows, _ in problems])
+    words = "; ".join(text for _, text in problems)
+    if bad.sum() > max_bad_share * len(out):
+        allowed = f" ({int(bad.sum()):,} of {len(out):,} rows fail, more than the {max_bad_share:.0%} training may leave out)" if max_bad_share else ""
+        raise DataError(f"{source}: {words}{allowed}.")
+    kept = out.loc[~bad]
+    kept.attrs["left_out"] = {"rows": int(bad.sum()), "of": len(out), "problems": [text for _, text in problems]}
+    return kept
+
+
+def _rows(mask: np.ndarray) -> list[int]:
+    return np.flatnonzero(mask)[:MAX_BAD_EXAMPLES].tolist()
+
+
+def _examples(values: pd.Series, mask) -> list[str]:
+    return values[mask].astype(str).head(MAX_BAD_EXAMPLES).tolist()
+
+
+def _known_text(values: pd.Series, allowed: tuple[str, ...], name: str, problems: list) -> pd.Series:
+    """Text values; values outside the known ones are a problem (a table's unknown category
     would otherwise be read as missing without a word)."""
     if allowed:
         unknown = values.notna() & ~values.isin(allowed)
         if unknown.any():
             examples = sorted(values[unknown].unique())[:MAX_BAD_EXAMPLES]
-            raise DataError(f"{source}: column '{name}' has {int(unknown.sum())} value(s) outside the known ones, such as {examples}; expected one of {list_values(allowed)}.")
+            problems.append((unknown.to_numpy(), f"column '{name}' has {int(unknown.sum())} value(s) outside the known ones, such as {examples}; expected one of {list_values(allowed)}"))
     return values
 
 
@@ -168,23 +213,34 @@ def _blank_to_na(values: pd.Series, markers: list[str]) -> pd.Series:
     return values.astype(object).where(~stripped.isin(markers))
 
 
-def _numeric_column(values: pd.Series, name: str, source: str) -> pd.Series:
+def _numbers(values: pd.Series, name: str, problems: list) -> pd.Series:
     numeric = pd.to_numeric(values, errors="coerce")
     bad = numeric.isna() & values.notna()
     if bad.any():
-        examples = values[bad].astype(str).head(MAX_BAD_EXAMPLES).tolist()
-        raise DataError(f"{source}: column '{name}' should hold numbers; found {int(bad.sum())} non-numeric value(s) such as {examples}.")
+        problems.append((bad.to_numpy(), f"column '{name}' should hold numbers; found {int(bad.sum())} non-numeric value(s) such as {_examples(values, bad)}"))
     return numeric.astype(float).replace([np.inf, -np.inf], np.nan)
 
 
-def _binary_column(values: pd.Series, f: Feature, source: str) -> pd.Series:
+def _feature_numbers(values: pd.Series, f: Feature, problems: list) -> pd.Series:
+    """A score or metric column; values outside the feature's bounds are a problem."""
+    numbers = _numbers(values, f.name, problems)
+    outside = pd.Series(False, index=numbers.index)
+    if f.min is not None:
+        outside |= numbers < f.min
+    if f.max is not None:
+        outside |= numbers > f.max
+    if outside.any():
+        problems.append((outside.to_numpy(), f"column '{f.name}' should hold {f.expected}; found {int(outside.sum())} value(s) outside the bounds such as {_examples(numbers, outside)}"))
+    return numbers
+
+
+def _binary_column(values: pd.Series, f: Feature, problems: list) -> pd.Series:
     known = values.notna()
-    flags = values[known].map(f.as_binary)
-    bad = flags.isna()
+    flags = values.map(lambda v: f.as_binary(v) if v is not None and v == v else None)
+    bad = known & flags.isna()
     if bad.any():
-        examples = values[known][bad].astype(str).head(MAX_BAD_EXAMPLES).tolist()
-        raise DataError(f"{source}: column '{f.name}' should hold {f.expected}; found {int(bad.sum())} other value(s) such as {examples}.")
-    return flags.astype(float).reindex(values.index)
+        problems.append((bad.to_numpy(), f"column '{f.name}' should hold {f.expected}; found {int(bad.sum())} other value(s) such as {_examples(values, bad)}"))
+    return flags.astype(float)
 
 
 def target_positive(values: pd.Series, schema: Schema) -> pd.Series:

@@ -106,7 +106,7 @@ def fit_version(
     good = _desirable(df, schema, X, y, space)
     ids = df[schema.id].astype(str).to_numpy() if schema.id and schema.id in df.columns else df.index.astype(str).to_numpy()
     report("neighbours", 0.45)
-    neighbours = NeighbourIndex(seed=seed).fit(space.neighbour_space(Z, C), X, ids, good, y)
+    neighbours = NeighbourIndex(seed=seed).fit(space.neighbour_space(Z, C), X, ids, good, y, codes=C)
 
     fitted, metrics, explanations, params = None, {}, {}, {"seed": seed, "k": k, "min_peers": min_peers}
     if y is not None:

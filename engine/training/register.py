@@ -36,10 +36,12 @@ def train_version(
     """Fit every model on ``data``, register a version, promote it when it passes the gate.
     -> {"version", "promoted", "reason", "metrics", "seconds"}."""
     registry = workspace.registry
-    frame, schema = workspace.load_dataset(data, schema)
+    frame, schema = workspace.load_dataset(data, schema, training=True)
     with registry.training_lock():
         registry.clean_partial()
         fitted = fit_version(frame, schema, seed=seed, k=k, min_peers=min_peers, search=search, search_budget_s=search_budget_s, progress=progress)
+        if "left_out" in frame.attrs:  # rows that failed the schema, within what training may leave out
+            fitted.metrics["left_out"] = frame.attrs["left_out"]
         files = analyzer_writers(fitted.analyzer)
         for name in ("metrics", "explanations", "insights", "reference"):
             files[f"{name}.json"] = _json_writer(getattr(fitted, name))
@@ -79,6 +81,8 @@ def _fingerprint(data, frame: pd.DataFrame) -> str:
 
 def _summary_metrics(metrics: dict) -> dict:
     out = {"segments_k": metrics.get("segments", {}).get("k")}
+    if "left_out" in metrics:
+        out["left_out"] = metrics["left_out"]
     for split in ("holdout", "cv"):
         if split in metrics:
             keys = REGRESSION_KEYS if "rmse" in metrics[split] else CLASSIFICATION_KEYS

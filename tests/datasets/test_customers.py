@@ -26,7 +26,7 @@ from engine.service import TOKEN_ENV, create_app
 
 BINARY = ("paperless_billing", "autopay", "senior")
 CATEGORIES = ("contract", "payment_method", "internet_service")
-NOT_ACTIONABLE = ("tenure_months", "monthly_charges", "total_spend", "contract", "payment_method", "internet_service", "paperless_billing", "senior")
+NOT_ACTIONABLE = ("tenure_months", "monthly_charges", "total_spend", "payment_method", "internet_service", "paperless_billing", "senior")
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +125,28 @@ def test_actions_respect_actionable_and_the_undesirable_outcome(ws, raw):
             assert profile["customer_id"] not in r["evidence"]
         assert profile["customer_id"] not in [s["id"] for s in result.similar]
     assert seen > 0
+
+
+def test_a_category_action_switches_to_what_better_similar_customers_have(ws, raw, home):
+    """contract is an actionable category: a month-to-month customer likely to churn is told to
+    switch to the contract most non-churning similar customers have; the evidence ids have that
+    contract and did not churn, the entity is not among them, and the model's effect (a change
+    of the churn probability) is a decrease."""
+    data = pd.read_csv(home / "demo" / "customers.csv", dtype=str, keep_default_na=False).set_index("customer_id")
+    found = 0
+    for profile in raw[raw["contract"] == "Month-to-month"].drop(columns=["churned"]).head(300).to_dict("records"):
+        result = ws.analyze(profile)
+        for r in result.recommendations:
+            if r["feature"] != "contract":
+                continue
+            found += 1
+            assert r["current"] == "Month-to-month" and r["target"] in ("One year", "Two year")
+            assert r["action"] == f"Switch contract to {r['target']}" and r["gap_sd"] is None
+            assert r["model_effect"] < 0 and r["peer_uplift"] >= 0.05
+            assert profile["customer_id"] not in r["evidence"]
+            evidence = data.loc[r["evidence"]]
+            assert (evidence["contract"] == r["target"]).all() and (evidence["churned"] == "No").all()
+    assert found >= 5
 
 
 def test_a_gap_in_a_column_that_never_had_one_reads_as_its_median(ws, raw, home):

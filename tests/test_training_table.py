@@ -1,0 +1,92 @@
+"""What a training table must satisfy before anything is fitted: rows that fail the schema are
+left out when they are few (at most 1%) and reported; beyond that, or when a column cannot be
+learned from (the target absent, a feature missing or constant everywhere), training is refused
+with a message naming every column, and nothing stored changes."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine import api
+from engine.errors import DataError
+from engine.schema import parse_schema
+
+SCHEMA = {
+    "features": [
+        {"name": "a", "kind": "score", "min": 0, "max": 5},
+        {"name": "b", "kind": "metric", "min": 0},
+        {"name": "plan", "kind": "category", "values": ["basic", "pro"]},
+    ],
+    "segments": {"columns": ["region"]},
+}
+
+
+def table(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "region": rng.choice(["north", "south"], n),
+            "a": rng.uniform(0, 5, n).round(2),
+            "b": rng.lognormal(0, 1, n).round(3),
+            "plan": rng.choice(["basic", "pro"], n),
+        }
+    )
+
+
+def test_a_few_failing_rows_are_left_out_and_reported(tmp_path):
+    frame = table()
+    frame.loc[[3, 50, 77], "a"] = 9.0  # 3 of 400 rows (0.75%) above the maximum
+    result = api.workspace(tmp_path / "home").train(frame, parse_schema(SCHEMA))
+    left_out = result["metrics"]["left_out"]
+    assert (left_out["rows"], left_out["of"]) == (3, 400)
+    assert "column 'a' should hold a number between 0 and 5; found 3 value(s) outside the bounds" in left_out["problems"][0]
+
+
+def test_too_many_failing_rows_refuse_training_and_name_every_column(tmp_path):
+    ws = api.workspace(tmp_path / "home")
+    ws.train(table(), parse_schema(SCHEMA))
+    frame = table(seed=1)
+    frame.loc[:9, "a"] = -1.0
+    frame.loc[10:14, "plan"] = "enterprise"
+    with pytest.raises(DataError) as caught:
+        ws.train(frame, parse_schema(SCHEMA))
+    message = str(caught.value)
+    assert "column 'a'" in message and "column 'plan'" in message and "['enterprise']" in message
+    assert "15 of 400 rows fail, more than the 1% training may leave out" in message
+    assert ws.registry.versions() == ["v0001"] and ws.version("champion") == "v0001"
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda f: f.assign(b=np.nan), "feature(s) ['b'] are missing on every row"),
+        (lambda f: f.assign(a=2.5), "feature(s) ['a'] have one value on every row"),
+        (lambda f: f.assign(plan="pro"), "feature(s) ['plan'] have one value on every row"),
+    ],
+)
+def test_a_feature_that_cannot_be_learned_from_is_refused(tmp_path, change, words):
+    with pytest.raises(DataError, match=re.escape(words)):
+        api.workspace(tmp_path / "home").train(change(table()), parse_schema(SCHEMA))
+
+
+def test_a_schema_target_absent_from_the_table_is_refused(tmp_path):
+    """Training on it would silently give a version without a prediction."""
+    schema = parse_schema({**SCHEMA, "target": {"column": "won"}})
+    with pytest.raises(DataError, match="target column 'won' is not in the table"):
+        api.workspace(tmp_path / "home").train(table(), schema)
+    with pytest.raises(DataError, match="target column 'won' has no value on any row"):
+        api.workspace(tmp_path / "home").train(table().assign(won=np.nan), schema)
+
+
+def test_scoring_refuses_any_failing_row(tmp_path):
+    """Only training may leave rows out: a table to score is checked strictly, bounds included."""
+    ws = api.workspace(tmp_path / "home")
+    ws.train(table(), parse_schema(SCHEMA))
+    frame = table(seed=2)
+    frame.loc[5, "a"] = 6.0
+    with pytest.raises(DataError, match="column 'a' should hold a number between 0 and 5; found 1 value"):
+        ws.score(frame)

@@ -9,6 +9,8 @@ called favourable, strongest or weakest.
 
 from __future__ import annotations
 
+import math
+
 PERCENTILE_BANDS = ((10, "significantly below"), (25, "below"), (75, "average"), (90, "above"), (101, "significantly above"))
 PERCENTILE_VERDICTS = {
     "significantly below": "Well below peers",
@@ -42,6 +44,21 @@ def peer_group(description: str, plural: str) -> str:
     return f"all {plural}" if description == "all" else f"{description} {plural}"
 
 
+# ----- numbers --------------------------------------------------------------------------------
+def number(x: float) -> str:
+    """A number for people: thousands separators, never an exponent, whole numbers from 1,000 up,
+    else up to 4 significant digits ('868,600', '302.5', '12.35', '0.0457', '-1.25')."""
+    if x != x:  # NaN
+        return "—"
+    size = abs(x)
+    if size >= 1000:
+        return f"{x:,.0f}"
+    if size >= 1 or size == 0:
+        return f"{x:.4g}"
+    digits = max(2, 3 - math.floor(math.log10(size)))
+    return f"{x:.{digits}f}".rstrip("0").rstrip(".")
+
+
 # ----- anomalies ------------------------------------------------------------------------------
 def direction(sign: int, z: float) -> str:
     """'favourable', 'unfavourable' or 'neutral' (a feature without a better direction)."""
@@ -53,7 +70,8 @@ def direction(sign: int, z: float) -> str:
 def value_anomaly(label: str, z: float, sign: int, value: float, median: float, group: str) -> str:
     high_low = "high" if z > 0 else "low"
     judged = "" if sign == 0 else f" ({direction(sign, z)})"
-    return f"{label} is unusually {high_low}{judged}: {value:,.4g} against a median of {median:,.4g} for {group} (robust z = {z:+.1f})."
+    return (f"{label} is unusually {high_low}{judged}: {number(value)} against a median of {number(median)} for {group}, "
+            f"{abs(z):.1f} times the usual spread {'above' if z > 0 else 'below'} it (robust z).")
 
 
 def rare_value(label: str, value: str, share: float, peers: int, group: str) -> str:
@@ -84,13 +102,13 @@ def percentile_message(label: str, value: float, median: float, rank: float, bet
     below) and the sentence says only where the value lies."""
     where = f"all {peers:,}" if group == "all" else f"{peers:,} {group}"
     if better == "none":
-        return f"Higher than {rank:.0f}% of peers: {label} {value:,.4g} against a median of {median:,.4g} for {where} {plural}."
+        return f"Higher than {rank:.0f}% of peers: {label} {number(value)} against a median of {number(median)} for {where} {plural}."
     verdict = PERCENTILE_VERDICTS[percentile_band(rank)]
     if abs(median) > 1e-12:
         change = (value - median) / abs(median)
         diff = f"{abs(change):.0%} {'higher' if change >= 0 else 'lower'}"
     else:
-        diff = f"{abs(value - median):,.3g} {'higher' if value >= median else 'lower'}"
+        diff = f"{number(abs(value - median))} {'higher' if value >= median else 'lower'}"
     return f"{verdict}: {label} {diff} than the median of {where} {plural}."
 
 
@@ -113,11 +131,11 @@ def category_action(label: str, value: str) -> str:
 def default_action(label: str, target: float, binary: bool = False) -> str:
     if binary:
         return f"Switch {label.lower()} to {'yes' if target >= 0.5 else 'no'}"
-    return f"Move {label.lower()} towards {target:,.4g}"
+    return f"Move {label.lower()} towards {number(target)}"
 
 
 def predicted_value(target_label: str, value: float) -> str:
-    return f"{target_label}: predicted {value:,.4g}"
+    return f"{target_label}: predicted {number(value)}"
 
 
 def prediction_label(target_label: str, probability: float) -> str:

@@ -223,14 +223,15 @@ class Workspace:
         return train_version(self, data, schema, **options)
 
     # ----- analysis -----------------------------------------------------------------------
-    def load_dataset(self, data, schema: str | os.PathLike | Schema, *, require_target: bool = False, training: bool = False) -> tuple[pd.DataFrame, Schema]:
+    def load_dataset(self, data, schema: str | os.PathLike | Schema, *, require_target: bool = False, training: bool = False, max_bad_share: float | None = None) -> tuple[pd.DataFrame, Schema]:
         """Read and check a table against a schema -> (checked frame, schema). A table to train
         on may lose up to TRAINING_BAD_ROW_SHARE of failing rows (``frame.attrs["left_out"]``)
-        and needs its target column and features that vary; any other table is checked strictly."""
+        and needs its target column and features that vary; any other table is checked strictly
+        unless ``max_bad_share`` says how many failing rows may be left out."""
         schema = schema if isinstance(schema, Schema) else load_schema(schema)
         source = "data" if isinstance(data, pd.DataFrame) else str(data)
         frame = data if isinstance(data, pd.DataFrame) else read_table(data)
-        checked = check_frame(frame, schema, require_target=require_target, source=source, max_bad_share=TRAINING_BAD_ROW_SHARE if training else 0.0)
+        checked = check_frame(frame, schema, require_target=require_target, source=source, max_bad_share=max_bad_share if max_bad_share is not None else TRAINING_BAD_ROW_SHARE if training else 0.0)
         if training:
             check_training_columns(checked, schema, source)
         return checked, schema

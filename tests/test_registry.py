@@ -429,3 +429,21 @@ def test_gate_compares_on_both_sets_of_held_out_rows(home, tmp_path):
     result = api.workspace(home).train(home / "demo" / "recent.csv", home / "demo" / "schema.toml")
     assert result["promoted"], result["reason"]
     assert "v0001's own held-out rows" in result["reason"] and "never saw" in result["reason"]
+
+
+@pytest.mark.slow
+def test_a_schema_that_gains_a_feature_never_scores_the_champion_on_its_training_rows(tmp_path, companies_csv, schema_toml):
+    """v1 lacks a feature, so its held-out rows cannot be scored by v2; they must still be kept
+    out of the comparison on v2's held-out rows (the served v1 was refitted on them)."""
+    from engine.schema import load_schema
+
+    full = load_schema(schema_toml)
+    smaller = full.to_dict()
+    smaller["features"] = [f for f in smaller["features"] if f["name"] != "innovation"]
+    ws = api.workspace(tmp_path / "home")
+    from engine.schema import Schema
+
+    ws.train(companies_csv, Schema.from_dict(smaller))
+    second = ws.train(companies_csv, full)
+    assert second["promoted"], second["reason"]
+    assert "never saw" not in second["reason"]  # every held-out row was v1's: none left to compare

@@ -90,3 +90,36 @@ def test_scoring_refuses_any_failing_row(tmp_path):
     frame.loc[5, "a"] = 6.0
     with pytest.raises(DataError, match="column 'a' should hold a number between 0 and 5; found 1 value"):
         ws.score(frame)
+
+
+def test_held_out_rows_follow_the_rows_not_their_order_and_keep_both_classes():
+    """A rare class (12 positives) still has rows on both sides, and the held-out rows are the
+    same whatever the order of the table (they are chosen by key, not at random)."""
+    from engine.training.evaluation import labelled_split, row_keys
+
+    schema = parse_schema({**SCHEMA, "target": {"column": "won"}})
+    frame = table().assign(won=0)
+    frame.loc[frame.index[:12], "won"] = 1
+    first, y, held = labelled_split(frame, schema)
+    assert set(y[held]) == {0, 1} and set(y[~held]) == {0, 1}
+    shuffled, _, held_again = labelled_split(frame.sample(frac=1.0, random_state=3), schema)
+    assert set(row_keys(first[held], schema)) == set(row_keys(shuffled[held_again], schema))
+
+
+def test_a_nullable_flag_column_is_read():
+    """Flags typed as pandas' nullable integers (from Parquet or a DataFrame) with a gap."""
+    from engine.schema import check_frame
+
+    schema = parse_schema({"features": [{"name": "a"}, {"name": "flag", "kind": "binary"}]})
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0], "flag": pd.array([1, None, 0], dtype="Int64")})
+    assert check_frame(frame, schema)["flag"].tolist()[::2] == [1.0, 0.0]
+
+
+def test_drift_of_a_table_beyond_the_bounds_leaves_those_rows_out_and_says_so(tmp_path):
+    ws = api.workspace(tmp_path / "home")
+    ws.train(table(), parse_schema(SCHEMA))
+    frame = table(seed=4)
+    frame.loc[:49, "a"] = 7.5  # drifted past the declared maximum
+    report = ws.monitoring.drift(frame)
+    assert report["left_out"]["rows"] == 50 and "column 'a'" in report["left_out"]["problems"][0]
+    assert report["n_current"] == 350

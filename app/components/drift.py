@@ -62,13 +62,16 @@ def render(report: dict, current: pd.DataFrame, reference: pd.DataFrame, feature
     if prob:
         m[3].metric("Probability drift", "DRIFT" if prob["drifted"] else "stable", help=f"{prob['test']} = {prob['statistic']:.3f} (threshold {prob['threshold']})")
     (st.info if not enough else st.error if ds["dataset_drift"] else st.success)(verdict_text(report))
+    left_out = report.get("left_out")
+    if left_out:  # rows outside the schema (e.g. beyond a feature's bounds) are not compared
+        st.warning(f"{left_out['rows']:,} of {left_out['of']:,} rows were left out because they fail the schema: " + "; ".join(left_out["problems"]) + ".")
     left, right = st.columns([3, 2])
     table = columns_data(report, features)
     left.dataframe(table.style.format({"Statistic": "{:.3f}", "Threshold": "{:.3f}", "PSI": "{:.3f}"}, na_rep="—"), hide_index=True, width="stretch")
     left.caption("A column drifts when its statistic passes the threshold and the difference is beyond chance (p < 0.01), "
                  "or when its share of missing values moved by 5 points or more; the dataset drifts when enough columns do.")
     columns = [c["column"] for c in report["columns"]]
-    drifted = [c["column"] for c in report["columns"] if c["drifted"] or c["missing_drifted"]]
+    drifted = report["dataset"]["drifted_columns"]
     column = right.selectbox("Distribution of", columns, index=columns.index(drifted[0]) if drifted else 0,
                              format_func=lambda c: features.get(c, {}).get("label", c) + (" ⚠️" if c in drifted else ""), key="mon_column")
     if column in current.columns:

@@ -78,7 +78,7 @@ def category_actions(index, space, c: np.ndarray, idx: np.ndarray) -> list[dict]
         return out
     good = index.good_[idx]
     for j, f in enumerate(space.discrete):
-        if f.kind != "category" or not f.actionable:
+        if f.kind != "category" or not f.actionable or not f.values:
             continue
         codes = index.C_[idx, j]
         support = np.bincount(codes[good & (codes >= 0)], minlength=len(f.values))

@@ -37,5 +37,5 @@ def alert_candidates(drift: dict | None, estimated: pd.DataFrame, realised: pd.D
 
 
 def _drifted(drift: dict) -> list[str]:
-    """Columns whose values or missing share drifted."""
-    return [c["column"] for c in drift["columns"] if c["drifted"] or c.get("missing_drifted")]
+    """Columns whose values or missing share drifted (the report's one list)."""
+    return drift["dataset"]["drifted_columns"]

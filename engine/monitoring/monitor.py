@@ -52,14 +52,15 @@ class Monitor:
             predictions = logged if outcome is not None and outcome.output == "probability" else None
             source = f"prediction log, last {window} days"
         else:
-            frame, _ = self.ws.load_dataset(current, schema)
+            # Drifted data may break the schema's bounds: such rows are left out and reported.
+            frame, _ = self.ws.load_dataset(current, schema, max_bad_share=1.0)
             predictions = pd.Series(outcome.predict_design(outcome.design(frame))) if outcome is not None else None
             source = "uploaded table" if isinstance(current, pd.DataFrame) else str(current)
         columns = [c for c in schema.feature_names + list(schema.segments) if c in frame.columns]
         tests = {**schema.drift.get("tests", {}), **(tests or {})}  # the schema's [drift], then the caller's
         thresholds = {**schema.drift.get("thresholds", {}), **(thresholds or {})}
         report = drift_report(reference, frame, tests=tests, thresholds=thresholds, dataset_threshold=dataset_threshold or cfg["dataset_drift_share"], columns=columns).to_dict()
-        report |= {"model_version": version, "source": source}
+        report |= {"model_version": version, "source": source, "left_out": frame.attrs.get("left_out")}
         if predictions is not None and outcome.output in reference.numeric:
             report[outcome.output] = series_drift(reference.numeric[outcome.output], predictions.to_numpy(float), name=outcome.output).to_dict()
         return report
@@ -157,7 +158,7 @@ class Monitor:
             daily = [{"day": d.strftime("%Y-%m-%d"), "predictions": int(n)} for d, n in counts.items()]
         try:
             result = self.drift()
-            drift_summary = {**result["dataset"], "drifted_columns": [c["column"] for c in result["columns"] if c["drifted"]], "source": result["source"]}
+            drift_summary = {**result["dataset"], "source": result["source"]}
         except DataError as exc:
             drift_summary = {"message": str(exc)}
         return {

@@ -178,6 +178,8 @@ def _without_bad_rows(out: pd.DataFrame, problems: list[tuple[np.ndarray, str]],
         return out
     bad = np.logical_or.reduce([rows for rows, _ in problems])
     words = "; ".join(text for _, text in problems)
+    if bad.all():
+        raise DataError(f"{source}: every row fails the schema: {words}.")
     if bad.sum() > max_bad_share * len(out):
         allowed = f" ({int(bad.sum()):,} of {len(out):,} rows fail, more than the {max_bad_share:.0%} training may leave out)" if max_bad_share else ""
         raise DataError(f"{source}: {words}{allowed}.")
@@ -236,7 +238,7 @@ def _feature_numbers(values: pd.Series, f: Feature, problems: list) -> pd.Series
 
 def _binary_column(values: pd.Series, f: Feature, problems: list) -> pd.Series:
     known = values.notna()
-    flags = values.map(lambda v: f.as_binary(v) if v is not None and v == v else None)
+    flags = values.map(lambda v: f.as_binary(v) if pd.notna(v) else None)
     bad = known & flags.isna()
     if bad.any():
         problems.append((bad.to_numpy(), f"column '{f.name}' should hold {f.expected}; found {int(bad.sum())} other value(s) such as {_examples(values, bad)}"))

@@ -39,27 +39,43 @@ SEARCH_SPACE = {
 
 
 def row_keys(df: pd.DataFrame, schema) -> np.ndarray:
-    """A key per row that every version computes alike: the entity id, or (without an id
-    column) a hash of the row's schema columns, so the same entity is recognised across tables."""
-    if schema.id and schema.id in df.columns:
-        return df[schema.id].astype(str).to_numpy()
-    columns = [c for c in [*schema.segments, *schema.feature_names, schema.target.column if schema.target else None] if c and c in df.columns]
-    return pd.util.hash_pandas_object(df[columns].astype(str), index=False).astype(str).to_numpy()
+    """A key per row that every version computes alike: the entity id where the row has one,
+    else ``row:`` and a hash of the row's schema values (so an unchanged row without an id is
+    recognised across tables; a row whose values changed is a new row)."""
+    has_id = bool(schema.id) and schema.id in df.columns
+    present = df[schema.id].notna().to_numpy() if has_id else np.zeros(len(df), dtype=bool)
+    keys = np.empty(len(df), dtype=object)
+    if has_id:
+        keys[present] = df.loc[present, schema.id].astype(str).to_numpy()
+    if not present.all():
+        columns = [c for c in [*schema.segments, *schema.feature_names, schema.target.column if schema.target else None] if c and c in df.columns]
+        hashed = pd.util.hash_pandas_object(df.loc[~present, columns].astype(str), index=False).to_numpy()
+        keys[~present] = [f"row:{h}" for h in hashed]
+    return keys.astype(str)
 
 
-def holdout_mask(df: pd.DataFrame, schema) -> np.ndarray:
-    """Rows held out for evaluation, chosen by a hash of the row key: the same entity is held
-    out in every version, so no version ever trains on another version's held-out rows."""
-    keys = row_keys(df, schema)
-    digests = np.array([int(hashlib.sha256(k.encode()).hexdigest()[:8], 16) for k in keys], dtype=np.int64)
-    return (digests % 1000) < HOLDOUT_SHARE * 1000
+def holdout_mask(df: pd.DataFrame, schema, y: np.ndarray | None = None) -> np.ndarray:
+    """Rows held out for evaluation, chosen by a hash of the row key, so the same entity is held
+    out in every version and no version trains on another version's held-out rows. With binary
+    outcomes ``y``, each class keeps at least one row on each side: the class's lowest-hash row
+    joins the held-out rows (or its highest-hash row leaves them), deterministically."""
+    digests = np.array([int(hashlib.sha256(k.encode()).hexdigest()[:8], 16) % 1000 for k in row_keys(df, schema)], dtype=np.int64)
+    held = digests < HOLDOUT_SHARE * 1000
+    if y is not None:
+        for outcome in np.unique(y):
+            rows = np.flatnonzero(y == outcome)
+            if len(rows) >= 2 and not held[rows].any():
+                held[rows[np.argmin(digests[rows])]] = True
+            if len(rows) >= 2 and held[rows].all():
+                held[rows[np.argmax(digests[rows])]] = False
+    return held
 
 
 MIN_LABELLED_ROWS = 30  # to train, cross-validate and hold out anything at all
 MIN_CLASS_ROWS = 10  # rows of the rarer class of a binary target, for stratified folds
 
 
-def labelled_split(df: pd.DataFrame, schema, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+def labelled_split(df: pd.DataFrame, schema) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """The one definition of the outcome model's rows, used by training and the quality gate:
     -> (labelled rows, target values, held-out mask). Raises DataError when there are too few
     labelled rows to train and validate a prediction model."""
@@ -76,10 +92,7 @@ def labelled_split(df: pd.DataFrame, schema, seed: int = 0) -> tuple[pd.DataFram
         need = f"at least {MIN_LABELLED_ROWS} labelled rows" + ("" if numeric else f" and {MIN_CLASS_ROWS} of each outcome")
         found = f"{len(y)} labelled rows" + ("" if numeric else f", {rarer} of the rarer outcome")
         raise DataError(f"target column '{target}': {found}; a prediction model needs {need}.")
-    held = holdout_mask(frame, schema)
-    if not numeric and (len(np.unique(y[held])) < 2 or len(np.unique(y[~held])) < 2):
-        held = np.random.default_rng(seed).random(len(frame)) < HOLDOUT_SHARE
-    return frame, y, held
+    return frame, y, holdout_mask(frame, schema, None if numeric else y)
 
 
 def classification_metrics(y: np.ndarray, p: np.ndarray, threshold: float = 0.5) -> dict:

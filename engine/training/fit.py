@@ -156,12 +156,10 @@ def _cluster_features(space: FeatureSpace) -> list[int]:
 
 def _outcomes(df: pd.DataFrame, schema: Schema) -> np.ndarray | None:
     """The target per row (0/1, or a number for a numeric target; NaN unlabelled), or None
-    when no row is labelled."""
-    if schema.target is None or schema.target.column not in df.columns:
+    without a target (``check_training_columns`` refused a table without its values)."""
+    if schema.target is None:
         return None
     y = df[schema.target.column].to_numpy(dtype=float)
-    if np.isnan(y).all():
-        return None
     if len(np.unique(y[~np.isnan(y)])) < 2:
         raise DataError(
             f"target column '{schema.target.column}' has one outcome on every labelled row; "
@@ -193,7 +191,7 @@ def _fit_outcome(df, schema, y, seed, search, budget_s, report):
     """The outcome model (binary: classifier; numeric: regressor) with its validation, the
     baseline on the same rows, and global SHAP importance."""
     numeric = schema.target.kind == "numeric"
-    frame, y, held = evaluation.labelled_split(df, schema, seed)
+    frame, y, held = evaluation.labelled_split(df, schema)
     categorical = tuple(schema.segments) + tuple(schema.category_names)
     base = (OutcomeRegressor if numeric else OutcomeClassifier)(features=tuple(schema.numeric_names), categorical=categorical, seed=seed, **DEFAULTS)
     train, y_train = frame.loc[~held].reset_index(drop=True), y[~held]
@@ -246,7 +244,7 @@ def _validation_words(cv: dict, n_train: int, n_held: int, n_all: int, numeric: 
     loss = "squared error" if numeric else "log loss"
     return {
         "cv": f"{cv['folds']} {folds} of the {n_train:,} training rows (each fold scored by a model that never saw it)",
-        "holdout": f"{n_held:,} rows held out by a hash of the id (the same ids in every version), never trained on",
+        "holdout": f"{n_held:,} rows held out by a hash of the id (of the row's values where there is no id), the same ones in every version; the validation model never saw them",
         "trees": f"the served model is refitted on all {n_all:,} labelled rows with {int(np.median(cv['trees']))} trees: the median of where each fold's validation {loss} stopped improving ({', '.join(map(str, cv['trees']))})",
     }
 

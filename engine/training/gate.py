@@ -18,7 +18,7 @@ from engine.training.evaluation import ROW_KEY, VALIDATION_PREDICTION, labelled_
 GATE_TOLERANCE = 0.01
 
 
-def quality_gate(workspace, new: Analyzer, validation_model, frame: pd.DataFrame, *, tolerance: float = GATE_TOLERANCE, promote: bool = True, seed: int = 0) -> tuple[bool, str]:
+def quality_gate(workspace, new: Analyzer, validation_model, frame: pd.DataFrame, *, tolerance: float = GATE_TOLERANCE, promote: bool = True) -> tuple[bool, str]:
     """-> (promote?, reason). Never promote a version that lacks what the champion serves (an
     outcome model, features); otherwise promote only if, on each set of held-out rows, the new
     ROC AUC is not below the champion's by more than ``tolerance`` (numeric targets: RMSE not
@@ -41,16 +41,18 @@ def quality_gate(workspace, new: Analyzer, validation_model, frame: pd.DataFrame
     if not same_target or not _scorable(champion, frame):
         return False, f"champion {champion_version} cannot be scored on these rows (other columns or target); kept as challenger (promote it by hand)"
     target = new.schema.target.column
-    labelled, _, mask = labelled_split(frame, new.schema, seed)  # exactly the rows training held out
+    labelled, _, mask = labelled_split(frame, new.schema)  # exactly the rows training held out
     held = labelled[mask]
     checks = []
     own = workspace.table("holdout", champion_version)
-    if own is not None and {ROW_KEY, VALIDATION_PREDICTION, target} <= set(own.columns) and _scorable(new, own):
-        # The champion's validation model never saw its own held-out rows, and the same keys
-        # are held out here: neither side trained on them.
-        checks.append(_compare(own[VALIDATION_PREDICTION].to_numpy(float), validation_model.predict_design(validation_model.design(own)), own[target].to_numpy(float), new, tolerance, f"{champion_version}'s own held-out rows"))
+    if own is not None and ROW_KEY in own.columns:
+        own_keys = own[ROW_KEY].astype(str).to_numpy()
         # The served champion was refitted on all its rows, its held-out ones included.
-        held = held[~np.isin(row_keys(held, new.schema), own[ROW_KEY].astype(str).to_numpy())]
+        held = held[~np.isin(row_keys(held, new.schema), own_keys)]
+        # Neither validation model saw these (a row the new one trained on is left out).
+        own = own[~np.isin(own_keys, row_keys(labelled[~mask], new.schema))]
+        if {VALIDATION_PREDICTION, target} <= set(own.columns) and _scorable(new, own):
+            checks.append(_compare(own[VALIDATION_PREDICTION].to_numpy(float), validation_model.predict_design(validation_model.design(own)), own[target].to_numpy(float), new, tolerance, f"{champion_version}'s own held-out rows"))
     if len(held):
         champion_design = champion.outcome.design(held)
         checks.append(_compare(champion.outcome.predict_design(champion_design), validation_model.predict_design(validation_model.design(held)), held[target].to_numpy(float), new, tolerance, "this training's held-out rows the champion never saw"))

@@ -63,7 +63,7 @@ def train_version(
             "train_seconds": round(fitted.seconds, 2),
         }
         version = registry.write_version(files, manifest)
-        promoted, reason = quality_gate(workspace, fitted.analyzer, fitted.validation_model, frame, tolerance=tolerance, promote=promote, seed=seed)
+        promoted, reason = quality_gate(workspace, fitted.analyzer, fitted.validation_model, frame, tolerance=tolerance, promote=promote)
         registry.set_alias("champion" if promoted else "challenger", version, reason, actor=actor)
     return {"version": version, "promoted": promoted, "reason": reason, "metrics": manifest["metrics"], "seconds": manifest["train_seconds"]}
 

@@ -201,6 +201,7 @@ def test_to_dict_is_json_with_columns_and_dataset_verdict():
         "dataset_threshold": 0.5,
         "n_drifted": 2,
         "n_columns": 2,
+        "drifted_columns": ["x", "c"],
     }
     assert {"column", "test", "statistic", "threshold", "p_value", "drifted", "psi", "missing_drifted"} <= set(data["columns"][0])
     assert (data["n_current"], data["min_rows"], data["enough_rows"]) == (500, 100, True)

@@ -183,7 +183,7 @@ def quantile_function(sorted_values: np.ndarray, steps: int = SKETCH_STEPS) -> n
     smallest value with a share of at least p of the values at or below it (so, unlike
     interpolated quantiles, every entry is a value that occurs, and ties stay ties)."""
     n = sorted_values.size
-    ranks = np.ceil(np.arange(steps + 1) / steps * n).astype(np.int64) - 1
+    ranks = (np.arange(steps + 1, dtype=np.int64) * n + steps - 1) // steps - 1  # ceil(level * n) - 1, exactly
     return sorted_values[np.clip(ranks, 0, n - 1)]
 
 

@@ -65,6 +65,11 @@ class ColumnDrift:
     n_reference: int
     n_current: int
 
+    @property
+    def changed(self) -> bool:
+        """Drifted in either signal: the values or the missing share."""
+        return self.drifted or self.missing_drifted
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; nan becomes null."""
         return {k: _json_value(v) for k, v in asdict(self).items()}
@@ -106,6 +111,7 @@ class DriftReport:
                 "dataset_threshold": self.dataset_threshold,
                 "n_drifted": self.n_drifted,
                 "n_columns": self.n_columns,
+                "drifted_columns": [item.column for item in self.columns if item.changed],
             },
             "columns": [item.to_dict() for item in self.columns],
             "n_current": self.n_current,
@@ -143,7 +149,7 @@ def drift_report(
     chosen = _choose_tests(reference, tests or {}, thresholds or {})
     enough = len(current) >= min_rows
     results = [_column_drift(reference, name, current[name], *chosen[name], verdict=enough) for name in selected]
-    n_drifted = sum(item.drifted or item.missing_drifted for item in results)
+    n_drifted = sum(item.changed for item in results)
     share = n_drifted / len(results)
     return DriftReport(
         columns=results,
@@ -252,7 +258,7 @@ def _column_drift(reference: ReferenceProfile, name: str, series: pd.Series, tes
             drifted = drifted and p_value < SIGNIFICANCE
     n_rows_ref, n_rows_cur = reference.n_rows, len(series)
     reference_missing = ref_col.n_missing / n_rows_ref if n_rows_ref else math.nan
-    current_missing = (n_rows_cur - n_current) / n_rows_cur
+    current_missing = (n_rows_cur - n_current) / n_rows_cur if n_rows_cur else math.nan
     return ColumnDrift(
         column=name,
         column_type=reference.column_type(name),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from engine.encoding import dumps
 from engine.errors import BenchError, DataError
+from engine.registry.signing import unsigned_warning
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -107,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
     from engine import api
 
     ws = api.workspace(args.home)
+    if args.command == "serve" and unsigned_warning():  # before serving starts: it does not return
+        print(f"warning: {unsigned_warning()}", file=sys.stderr)
     if args.command == "demo-data":
         _print(api.demo_data(args.out, kind=args.kind, rows=args.rows, seed=args.seed))
     elif args.command == "train":
@@ -168,7 +171,10 @@ def _pairs(items: list[str], cast) -> dict | None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return run(args)
+        code = run(args)
+        if args.command in ("train", "models") and unsigned_warning():  # after the output: an error stays one paragraph
+            print(f"warning: {unsigned_warning()}", file=sys.stderr)
+        return code
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

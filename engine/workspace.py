@@ -8,6 +8,7 @@ or settings change made by another process is seen at the next call.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import threading
@@ -125,12 +126,15 @@ class Workspace:
             if version in self._models:
                 self._models.move_to_end(version)
                 return self._models[version]
-            self._verified(version)
-            model = load_analyzer(self.registry.path(version), version)
+            model = load_analyzer(lambda name: self.read_file(version, name), version)
             self._models[version] = model
             if len(self._models) > MODEL_CACHE:
                 self._models.popitem(last=False)
             return model
+
+    def read_file(self, version: str, name: str) -> bytes:
+        """One file of a version, checked against its verified (and, with a key, signed) manifest."""
+        return self.registry.read(version, name, self._verified(version))
 
     def _verified(self, version: str) -> dict:
         """The manifest after checking every file's hash, once per version per workspace
@@ -169,17 +173,20 @@ class Workspace:
         version = self.version(ref)
         with self._lock:
             if version not in self._details:
-                folder = self.registry.path(version)
                 out = {"manifest": self._verified(version)}
                 for name in DETAIL_FILES:
-                    out[name] = json.loads((folder / f"{name}.json").read_text())
+                    out[name] = json.loads(self.read_file(version, f"{name}.json"))
                 self._details[version] = out
             return self._details[version]
 
     def table(self, name: str, ref: str = "champion") -> pd.DataFrame | None:
-        """A table stored with a version: 'sample' (training sample) or 'series' (monthly)."""
-        path = self.registry.path(self.version(ref)) / f"{name}.parquet"
-        return pd.read_parquet(path) if path.is_file() else None
+        """A table stored with a version ('sample': a training sample, 'series': monthly
+        benchmarks, 'holdout': the held-out rows), checked like every file; None when the
+        version has none."""
+        version = self.version(ref)
+        if f"{name}.parquet" not in self._verified(version)["files"]:
+            return None
+        return pd.read_parquet(io.BytesIO(self.read_file(version, f"{name}.parquet")))
 
     def models(self) -> list[dict]:
         """Every version with its aliases, size, data fingerprint and summary metrics."""

@@ -63,7 +63,7 @@ def test_manifest_records_everything(home, companies_csv, trained):
     assert manifest["version"] == "v0001" and manifest["created"]
     files = {p.name for p in folder.iterdir()} - {"manifest.json"}
     assert set(manifest["files"]) == files
-    assert {"analyzer.joblib", "outcome.ubj", "metrics.json", "explanations.json"} <= files
+    assert {"analyzer.skops", "outcome.ubj", "metrics.json", "explanations.json"} <= files
     for name, digest in manifest["files"].items():
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest
     assert (
@@ -194,7 +194,7 @@ def test_worse_model_stays_challenger_with_the_reason(
 
 
 # ----- integrity ------------------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["analyzer.joblib", "outcome.ubj", "metrics.json"])
+@pytest.mark.parametrize("name", ["analyzer.skops", "outcome.ubj", "metrics.json"])
 def test_tampered_file_is_refused(home, tmp_path, name):
     home = copy_home(home, tmp_path / "home")
     path = Registry(home).path("v0001") / name
@@ -227,7 +227,7 @@ def test_version_saved_in_another_format_is_refused(home, tmp_path):
 
 def test_tampered_champion_is_not_rolled_back_to(two_versions, tmp_path):
     home = copy_home(two_versions, tmp_path / "home")
-    (Registry(home).path("v0001") / "analyzer.joblib").write_bytes(b"not a model")
+    (Registry(home).path("v0001") / "analyzer.skops").write_bytes(b"not a model")
     with pytest.raises(IntegrityError, match="v0001"):
         api.workspace(home).rollback()
     assert champion(home) == "v0002"
@@ -347,7 +347,7 @@ def test_killed_training_changes_nothing_and_does_not_block(
     # A half-written version from an earlier crash is swept by the next training.
     partial = registry.root / ".tmp-deadbeef"
     partial.mkdir()
-    (partial / "analyzer.joblib").write_bytes(b"half")
+    (partial / "analyzer.skops").write_bytes(b"half")
     small = write_demo(tmp_path / "small", n_companies=600, seed=2)
     result = api.workspace(home).train(small["companies"], small["schema"], seed=0, tolerance=1.0)
     assert result["version"] == "v0002"

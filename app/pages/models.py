@@ -5,9 +5,12 @@ import streamlit as st
 
 from app import common
 from app.components import lifecycle, registry, settings_form
+from engine.registry.signing import unsigned_warning
 
 st.title("Models")
 ws = common.workspace()
+if unsigned_warning():  # versions are checked against their hashes, not against forgery
+    st.warning(unsigned_warning())
 models = ws.models()
 registry.render(models)
 

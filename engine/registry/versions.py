@@ -7,7 +7,10 @@
 
 A version is written into a hidden temporary folder and renamed into place only when every
 file and the manifest are on disk, so a failed or killed training leaves nothing that can be
-listed, loaded or promoted. Loading checks every file's sha256 against the manifest.
+listed, loaded or promoted. Loading checks the manifest (its format, its signature under a
+signing key, that it lists every file the version needs and that the folder holds no other) and
+every file's sha256; ``read`` hands out a file's bytes only after checking them, so nothing is
+read from disk unchecked. No file is a pickle (``engine.registry.artifacts``).
 """
 
 from __future__ import annotations
@@ -24,16 +27,17 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-import joblib
-
 from engine.errors import IntegrityError, ModelNotFoundError, TrainingBusyError
+from engine.registry import signing
 
 VERSION_RE = re.compile(r"^v\d{4,}$")
 ALIASES = ("champion", "challenger")
 STALE_LOCK_S = 6 * 3600
 # Bump when the saved Analyzer's attributes change: older versions are then refused with a
 # clear message instead of failing in the middle of an analysis.
-FORMAT = 2  # 2: schema v2, categories, frequency stats, calibrated anomaly cut-off, regression
+FORMAT = 3  # 3: no pickle (skops with an allow-list), held-out rows, drift sketch; 2: schema v2
+REQUIRED_FILES = ("analyzer.skops", "metrics.json", "explanations.json", "insights.json", "reference.json", "sample.parquet")
+OUTCOME_FILES = ("outcome.ubj", "holdout.parquet")  # also required when the schema has a target
 
 
 def now_iso() -> str:
@@ -54,9 +58,10 @@ def library_versions() -> dict:
     import scipy
     import shap
     import sklearn
+    import skops
     import xgboost
 
-    mods = {"numpy": numpy, "pandas": pandas, "scikit-learn": sklearn, "xgboost": xgboost, "shap": shap, "scipy": scipy, "joblib": joblib}
+    mods = {"numpy": numpy, "pandas": pandas, "scikit-learn": sklearn, "xgboost": xgboost, "shap": shap, "scipy": scipy, "skops": skops}
     return {"python": platform.python_version(), **{k: m.__version__ for k, m in mods.items()}}
 
 
@@ -95,6 +100,9 @@ class Registry:
                 hashes[name] = sha256_file(tmp / name)
             version = self._next_version()
             manifest = {**manifest, "version": version, "format": FORMAT, "created": now_iso(), "files": hashes, "libraries": library_versions()}
+            key = signing.signing_key()
+            if key is not None:
+                manifest = signing.sign(manifest, key)
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
             os.rename(tmp, self.root / version)
             return version
@@ -107,21 +115,41 @@ class Registry:
         return f"v{(max(numbers) + 1 if numbers else 1):04d}"
 
     def verify(self, version: str) -> dict:
-        """Check every file against the manifest; -> manifest, or IntegrityError naming the file."""
+        """Check the manifest and every file; -> manifest, or IntegrityError naming the problem."""
         manifest = self.manifest(version)
         if manifest.get("format") != FORMAT:
             raise IntegrityError(
                 f"Model version '{version}' was saved in format {manifest.get('format')}; this engine reads "
                 f"format {FORMAT}. Retrain to create a compatible version; the version is refused."
             )
+        signing.check(manifest, signing.signing_key(), version)
+        files = manifest.get("files")
+        if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+            raise IntegrityError(f"Model version '{version}': the manifest does not list its files; the version is refused.")
+        needed = [*REQUIRED_FILES, *(OUTCOME_FILES if (manifest.get("schema") or {}).get("target") else ())]
+        unlisted = sorted(set(needed) - set(files))
+        if unlisted:
+            raise IntegrityError(f"Model version '{version}': the manifest does not list {unlisted}; the version is refused.")
         folder = self.root / version
-        for name, expected in manifest.get("files", {}).items():
-            path = folder / name
-            if not path.is_file():
-                raise IntegrityError(f"Model version '{version}': file '{name}' is missing; the version is refused.")
-            if sha256_file(path) != expected:
-                raise IntegrityError(f"Model version '{version}': file '{name}' does not match its recorded sha256 (tampered or partial); the version is refused.")
+        extra = sorted(p.name for p in folder.iterdir() if p.name != "manifest.json" and p.name not in files)
+        if extra:
+            raise IntegrityError(f"Model version '{version}': {extra} are not in its manifest; the version is refused.")
+        for name in files:
+            self.read(version, name, manifest)
         return manifest
+
+    def read(self, version: str, name: str, manifest: dict) -> bytes:
+        """The bytes of one file of a verified version, after checking them against the manifest."""
+        expected = manifest["files"].get(name)
+        if expected is None:
+            raise IntegrityError(f"Model version '{version}': file '{name}' is not in its manifest; refused.")
+        try:
+            data = (self.root / version / name).read_bytes()
+        except OSError:
+            raise IntegrityError(f"Model version '{version}': file '{name}' is missing; the version is refused.") from None
+        if hashlib.sha256(data).hexdigest() != expected:
+            raise IntegrityError(f"Model version '{version}': file '{name}' does not match its recorded sha256 (tampered or partial); the version is refused.")
+        return data
 
     def path(self, version: str) -> Path:
         return self.root / version

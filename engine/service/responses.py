@@ -152,3 +152,5 @@ class HealthOut(BaseModel):
     local_mode: bool
     prediction_log: bool
     load_error: str | None = None
+    signing: Literal["signed versions required", "unsigned"]
+    signing_warning: str | None = None

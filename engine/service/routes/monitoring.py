@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from engine.errors import BenchError
+from engine.registry.signing import unsigned_warning
 from engine.service.contracts import FeedbackIn
 from engine.service.problems import message
 from engine.service.responses import (
@@ -75,5 +76,7 @@ async def health(request: Request) -> Response:
             "local_mode": not state.token,
             "prediction_log": True,
             "load_error": load_error,
+            "signing": "unsigned" if unsigned_warning() else "signed versions required",
+            "signing_warning": unsigned_warning(),
         }
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import tempfile
 from pathlib import Path
 
@@ -10,35 +9,16 @@ import pandas as pd
 
 from engine import api
 from engine.errors import DataError
+from engine.schema import tables
 
-MAX_BYTES = 200 * 1024 * 1024
+MAX_BYTES = 200 * 1000 * 1000  # below Streamlit's own upload limit (.streamlit/config.toml)
 MAX_ROWS = 2_000_000
-TABLE_TYPES = ("csv", "parquet")
+TABLE_TYPES = tables.TABLE_TYPES
 
 
 def read_table(name: str, data: bytes) -> pd.DataFrame:
-    """Uploaded bytes -> DataFrame, or DataError naming the problem."""
-    suffix = Path(name).suffix.lower().lstrip(".")
-    if len(data) > MAX_BYTES:
-        raise DataError(f"{name}: the file is {len(data) / 1e6:,.0f} MB; the limit is {MAX_BYTES / 1e6:,.0f} MB.")
-    if not data:
-        raise DataError(f"{name}: the file is empty; expected a CSV or Parquet table.")
-    if suffix not in TABLE_TYPES:
-        raise DataError(f"{name}: not a table; expected a .csv or .parquet file, got '.{suffix or '?'}'.")
-    if suffix == "parquet":
-        try:
-            frame = pd.read_parquet(io.BytesIO(data))
-        except Exception as exc:  # pyarrow raises many types for a bad file
-            raise DataError(f"{name}: not a readable Parquet table ({type(exc).__name__}).") from exc
-    else:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise DataError(f"{name}: wrong encoding; expected UTF-8 text (byte {exc.start} is not valid UTF-8). Save the file as 'CSV UTF-8' and upload it again.") from exc
-        try:
-            frame = pd.read_csv(io.StringIO(text))
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise DataError(f"{name}: not a readable CSV table ({str(exc).strip().splitlines()[0]}).") from exc
+    """Uploaded bytes -> DataFrame (the engine's one table reader), or DataError naming the problem."""
+    frame = tables.read_table_bytes(name, data, max_bytes=MAX_BYTES)
     if len(frame) > MAX_ROWS:
         raise DataError(f"{name}: {len(frame):,} rows; the limit is {MAX_ROWS:,} rows.")
     if frame.empty or len(frame.columns) < 2:

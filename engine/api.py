@@ -35,6 +35,7 @@ def workspace(home: str | Path | None = None) -> Workspace:
 
 
 DEMO_KINDS = ("companies", "customers", "ratios")
+MIN_DEMO_ROWS = 100  # fewer cannot train a version (peer groups, folds, held-out rows)
 
 
 def demo_data(out: str | Path, *, kind: str = "companies", rows: int = 5000, seed: int = 0) -> dict:
@@ -47,6 +48,8 @@ def demo_data(out: str | Path, *, kind: str = "companies", rows: int = 5000, see
 
     if kind not in DEMO_KINDS:
         raise DataError(f"kind: expected one of {list(DEMO_KINDS)}, got {kind!r}.")
+    if isinstance(rows, bool) or not isinstance(rows, int) or rows < MIN_DEMO_ROWS:
+        raise DataError(f"rows: expected a whole number of at least {MIN_DEMO_ROWS}, got {rows!r}.")
     if kind == "customers":
         return write_customers(out, n=rows, seed=seed)
     if kind == "ratios":

@@ -104,9 +104,16 @@ def _read_profile(source: str) -> dict:
         raise DataError(f"Profile {source} is not valid JSON ({exc.msg} at line {exc.lineno}); expected a JSON object of field: value.") from None
 
 
+CREATES_HOME = ("demo-data", "train", "serve")
+
+
 def run(args: argparse.Namespace) -> int:
     from engine import api
 
+    if args.command not in CREATES_HOME:
+        home = Path(args.home if args.home is not None else api.default_home())
+        if not home.is_dir():  # a typo in --home must not create an empty home
+            raise DataError(f"--home {home} does not exist; train a model there first (benchai train --home {home} ...).")
     ws = api.workspace(args.home)
     if args.command == "serve" and unsigned_warning():  # before serving starts: it does not return
         print(f"warning: {unsigned_warning()}", file=sys.stderr)
@@ -127,8 +134,10 @@ def run(args: argparse.Namespace) -> int:
     elif args.command == "analyze":
         _print(ws.analyze(_read_profile(args.profile), ref=args.model).to_dict())
     elif args.command == "score":
-        result = ws.score(args.data, ref=args.model)
         out = Path(args.out)
+        if not out.parent.is_dir():
+            raise DataError(f"--out {out}: the folder {out.parent} does not exist; expected a path in an existing folder.")
+        result = ws.score(args.data, ref=args.model)
         result.to_parquet(out, index=False) if out.suffix == ".parquet" else result.to_csv(out, index=False)
         _print({"rows": len(result), "out": str(out), "model_version": ws.version(args.model)})
     elif args.command == "drift":
@@ -177,4 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         return code
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file the user named cannot be read or written
+        print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return 2

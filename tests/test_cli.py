@@ -215,3 +215,24 @@ def test_train_with_a_one_class_target_is_a_user_error(cli_home, tmp_path, capsy
     assert "target column 'high_growth'" in err and "both outcomes" in err
     assert main(["models", "list", "--home", str(home)]) == 0
     assert json.loads(capsys.readouterr().out)["versions"] == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["demo-data", "--out", "{tmp}/d", "--rows", "0"], "rows: expected a whole number of at least 100, got 0"),
+        (["demo-data", "--out", "{tmp}/d", "--rows", "-5"], "got -5"),
+        (["score", "--data", "{companies}", "--out", "{tmp}/missing/x.csv", "--home", "{home}"], "the folder {tmp}/missing does not exist"),
+        (["feedback", "--data", "{unknown_id}", "--home", "{home}"], "prediction_id 999999 does not exist"),
+        (["feedback", "--data", "{epoch}", "--home", "{home}"], "outside 2000-01-01 .. now"),
+        (["monitor", "--home", "{tmp}/no-such-home"], "--home {tmp}/no-such-home does not exist"),
+    ],
+)
+def test_argument_mistakes_are_one_line_errors_not_tracebacks(cli_home, tmp_path, capsys, argv, words):
+    (tmp_path / "unknown.csv").write_text("prediction_id,outcome\n999999,1\n")
+    (tmp_path / "epoch.csv").write_text("company_id,outcome,ts\n1,1,1970-01-01\n")
+    names = {"tmp": str(tmp_path), "home": str(cli_home["home"]), "companies": cli_home["written"]["companies"], "unknown_id": str(tmp_path / "unknown.csv"), "epoch": str(tmp_path / "epoch.csv")}
+    assert main([a.format(**names) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and words.format(**names) in err and "Traceback" not in err
+    assert not (tmp_path / "no-such-home").exists()  # a mistyped --home is not created

@@ -188,7 +188,26 @@ def _feedback_row(i: int, r: dict, schema: Schema) -> dict:
     pid = None if pid is None or (isinstance(pid, float) and np.isnan(pid)) else int(pid)
     if pid is None and cid is None:
         raise DataError(f"feedback row {i}: needs one of {names}.")
-    return {"prediction_id": pid, "company_id": cid, "outcome": int(outcome), "ts": r.get("ts")}
+    return {"prediction_id": pid, "company_id": cid, "outcome": int(outcome), "ts": _feedback_time(i, r.get("ts"))}
+
+
+EARLIEST_FEEDBACK = pd.Timestamp("2000-01-01", tz="UTC")
+
+
+def _feedback_time(i: int, ts):
+    """A feedback row's time: absent, or a readable time between 2000 and a day from now (a
+    1970 or 9999 stamp is a broken export, and would sit outside every monitoring window)."""
+    if ts is None or (isinstance(ts, float) and np.isnan(ts)):
+        return None
+    try:
+        stamp = pd.Timestamp(ts)
+    except (TypeError, ValueError, OverflowError):
+        raise DataError(f"feedback row {i}: ts {ts!r} is not a time; expected e.g. 2026-05-31T12:00:00Z.") from None
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+    latest = pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=1)
+    if not EARLIEST_FEEDBACK <= stamp <= latest:
+        raise DataError(f"feedback row {i}: ts {ts!r} is outside 2000-01-01 .. now; expected when the outcome was observed.")
+    return ts
 
 
 def _when(ts, default: pd.Timestamp) -> pd.Timestamp:

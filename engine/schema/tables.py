@@ -1,27 +1,57 @@
-"""Reading a user's table (CSV or Parquet): the one table reader."""
+"""Reading a user's table (CSV or Parquet), from a path or from uploaded bytes: the one table
+reader of every surface (CLI, HTTP, pages), with messages that name what is wrong."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pandas as pd
 
 from engine.errors import DataError
 
+TABLE_TYPES = ("csv", "parquet")
+
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """CSV (UTF-8, any delimiter pandas sniffs) or Parquet -> DataFrame; DataError otherwise."""
+    """CSV (UTF-8) or Parquet file -> DataFrame; DataError otherwise."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"Data file {path} does not exist; expected a CSV or Parquet file.")
     suffix = path.suffix.lower()
+    if suffix not in (".parquet", ".pq", ".csv", ".txt", ".gz"):
+        raise DataError(f"Data file {path} has suffix '{suffix}'; expected .csv or .parquet.")
+    return _parse(f"Data file {path}", path, parquet=suffix in (".parquet", ".pq"))
+
+
+def read_table_bytes(name: str, data: bytes, *, max_bytes: int | None = None) -> pd.DataFrame:
+    """An uploaded or posted table (``name`` says its kind by suffix; no suffix: CSV)."""
+    suffix = Path(name).suffix.lower().lstrip(".") or "csv"
+    if max_bytes is not None and len(data) > max_bytes:
+        raise DataError(f"{name}: the file is {_megabytes(len(data))}; the limit is {_megabytes(max_bytes)}.")
+    if not data.strip():
+        raise DataError(f"{name}: the file is empty; expected a CSV or Parquet table with a header row.")
+    if suffix not in TABLE_TYPES:
+        raise DataError(f"{name}: not a table; expected a .csv or .parquet file, got '.{suffix}'.")
+    return _parse(name, io.BytesIO(data), parquet=suffix == "parquet")
+
+
+def _parse(name: str, source, *, parquet: bool) -> pd.DataFrame:
     try:
-        if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-        if suffix in (".csv", ".txt", ".gz"):
-            return pd.read_csv(path, encoding="utf-8")
-    except UnicodeDecodeError:
-        raise DataError(f"Data file {path} is not UTF-8 text; save it as UTF-8 CSV.") from None
+        frame = pd.read_parquet(source) if parquet else pd.read_csv(source, encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{name}: wrong encoding; expected UTF-8 text (byte {exc.start} is not valid UTF-8). Save it as 'CSV UTF-8'.") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{name}: the file is empty; expected a table with a header row.") from None
     except Exception as exc:  # pandas/pyarrow raise many types for a file that is not a table
-        raise DataError(f"Data file {path} could not be read as a table: {exc}") from None
-    raise DataError(f"Data file {path} has suffix '{suffix}'; expected .csv or .parquet.")
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{name}: could not be read as a {'Parquet' if parquet else 'CSV'} table ({first}).") from None
+    if not parquet and not frame.index.equals(pd.RangeIndex(len(frame))):
+        # pandas reads rows with one field more than the header by turning the first column
+        # into the index: every value would sit under the wrong column name.
+        raise DataError(f"{name}: the rows have more fields than the header ({len(frame.columns) + frame.index.nlevels} against {len(frame.columns)}; a delimiter at the end of each row?), so every value would move to the wrong column; expected one field per header name.")
+    return frame
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1e6:,.1f} MB" if n < 10e6 else f"{n / 1e6:,.0f} MB"

@@ -8,6 +8,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from engine.errors import DataError
 from engine.store.database import Database, now, str_or_none, time_window, to_utc
 from engine.store.predictions import rows_frame
 from engine.store.tables import feedback, predictions
@@ -61,7 +62,7 @@ def _feedback_params(i: int, row: Mapping) -> dict:
             "ts": to_utc(row.get("ts")) or now(),
         }
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"feedback row {i}: {exc}") from exc
+        raise DataError(f"feedback row {i}: {exc}") from exc
 
 
 def _check_prediction_ids(conn: Connection, params: list[dict]) -> None:
@@ -77,7 +78,7 @@ def _check_prediction_ids(conn: Connection, params: list[dict]) -> None:
         )
     for i, p in enumerate(params):
         if p["prediction_id"] is not None and p["prediction_id"] not in found:
-            raise ValueError(f"feedback row {i}: prediction_id {p['prediction_id']} does not exist")
+            raise DataError(f"feedback row {i}: prediction_id {p['prediction_id']} does not exist; expected the id a logged analysis returned (nothing was recorded).")
 
 
 def first_predictions(db: Database, entity_ids) -> dict[str, pd.Timestamp]:

@@ -259,6 +259,14 @@ def test_score_rejects_bad_tables(client, body, content_type):
     assert response.json()["detail"]
 
 
+def test_score_refuses_a_csv_whose_rows_outgrow_the_header(client, companies_csv):
+    """A trailing comma on every row once shifted every column and still answered 200."""
+    lines = companies_csv.read_text().splitlines()[:6]
+    body = "\n".join([lines[0]] + [line + "," for line in lines[1:]]).encode()
+    response = client.post("/score", content=body, headers={"content-type": "text/csv"})
+    assert response.status_code == 422 and "more fields than the header" in str(response.json()["detail"])
+
+
 # ----- benchmarks and registry -------------------------------------------------------------
 def test_segments_and_features(client, server_home):
     segments = client.get("/benchmarks/segments").json()

@@ -7,15 +7,15 @@ hop would only add latency. /score runs in the thread pool.
 from __future__ import annotations
 
 import asyncio
-import io
 
 import pandas as pd
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from engine.errors import ProfileError
+from engine.errors import DataError, ProfileError
 from engine.schema import Schema
+from engine.schema.tables import read_table_bytes
 from engine.service.contracts import MAX_ROWS
 from engine.service.problems import message, profile_problems
 from engine.service.responses import BAD, AnalysisOut, ScoreOut, WhatIfOut, dumps, json_response
@@ -113,14 +113,10 @@ def _score(workspace, served: Served, body: bytes, is_csv: bool, as_csv: bool) -
 
 
 def _read_csv(body: bytes, schema: Schema) -> pd.DataFrame:
-    if not body.strip():
-        raise message("the CSV body is empty; expected a header row and at least one row")
     try:
-        frame = pd.read_csv(io.BytesIO(body), encoding="utf-8")
-    except UnicodeDecodeError:
-        raise message("the CSV body is not UTF-8 text") from None
-    except Exception as exc:  # pandas raises many types for text that is not a table
-        raise message(f"the body could not be read as CSV: {exc}") from None
+        frame = read_table_bytes("the CSV body", body)
+    except DataError as exc:
+        raise message(str(exc)) from None
     if len(frame) > MAX_ROWS:
         raise message(f"{len(frame)} rows; at most {MAX_ROWS} per request")
     # The outcome column is not needed to score, and a batch without positives would fail

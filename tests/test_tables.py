@@ -1,0 +1,43 @@
+"""The one table reader (files, uploads, HTTP bodies): a CSV whose rows and header disagree is
+refused instead of shifting every column, on every path."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.errors import DataError
+from engine.schema.tables import read_table, read_table_bytes
+
+TRAILING = b"a,b,c\n1,2,3,\n4,5,6,\n"
+
+
+def test_a_trailing_comma_is_refused_from_a_file(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes(TRAILING)
+    with pytest.raises(DataError, match="more fields than the header"):
+        read_table(path)
+
+
+def test_a_trailing_comma_is_refused_from_bytes():
+    with pytest.raises(DataError, match=r"more fields than the header \(4 against 3"):
+        read_table_bytes("upload.csv", TRAILING)
+
+
+def test_a_good_csv_with_a_byte_order_mark_reads():
+    frame = read_table_bytes("upload.csv", "\ufeffa,b\n1,2\n".encode())
+    assert list(frame.columns) == ["a", "b"] and frame.iloc[0].tolist() == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "words"),
+    [
+        ("x.csv", b"", "empty"),
+        ("x.xlsx", b"abc", "expected a .csv or .parquet"),
+        ("x.csv", "é,b\n1,2\n".encode("latin-1"), "wrong encoding"),
+        ("x.parquet", b"not parquet", "could not be read as a Parquet table"),
+        ("x.csv", b"a,b\n1,2\n" * 10, "the limit is 0.0 MB"),
+    ],
+)
+def test_bad_uploads_say_what_is_wrong(name, data, words):
+    with pytest.raises(DataError, match=words):
+        read_table_bytes(name, data, max_bytes=10 if "limit" in words else None)

@@ -23,6 +23,7 @@ from engine import api, cli
 from engine.demo import write_demo
 from engine.errors import IntegrityError, ModelNotFoundError, TrainingBusyError
 from engine.registry import Registry
+from engine.registry.versions import _process_start
 from engine.schema import load_schema
 from engine.training.evaluation import holdout_mask
 
@@ -257,6 +258,18 @@ def test_second_concurrent_training_is_busy(home, tmp_path, companies_csv, schem
         api.workspace(home).train(companies_csv, schema_toml)
     assert Registry(home).versions() == ["v0001"]
     assert not (home / "train.lock").exists()  # released by its holder
+
+
+def test_a_lock_whose_pid_now_belongs_to_another_process_is_stale(tmp_path):
+    """A holder that died, its pid reused by a live process (here pid 1): not a training."""
+    registry = Registry(tmp_path / "home")
+    registry.home.mkdir()
+    (registry.home / "train.lock").write_text("pid=1 process_start=123456789 started=2026-01-01T00:00:00+00:00")
+    with registry.training_lock():
+        assert "process_start=" in (registry.home / "train.lock").read_text()
+    (registry.home / "train.lock").write_text(f"pid={os.getpid()} process_start={_process_start(os.getpid())} started=now")
+    with pytest.raises(TrainingBusyError), registry.training_lock():
+        pass  # the same pid and start: the holder is alive
 
 
 @pytest.mark.slow

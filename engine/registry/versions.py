@@ -231,11 +231,21 @@ class Registry:
         else:
             raise TrainingBusyError(f"Training already running for {self.home}; wait for it to finish.")
         with os.fdopen(fd, "w") as f:
-            f.write(f"pid={os.getpid()} started={now_iso()}")
+            f.write(f"pid={os.getpid()} process_start={_process_start(os.getpid())} started={now_iso()}")
         try:
             yield
         finally:
             path.unlink(missing_ok=True)
+
+
+def _process_start(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot, Linux), or None where unknown: with
+    the pid it names one process, so a pid reused by another process is not taken for the holder."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[19]  # field 22, counted after the command name
+    except (OSError, IndexError):
+        return None
 
 
 def _lock_is_stale(path: Path) -> bool:
@@ -246,6 +256,9 @@ def _lock_is_stale(path: Path) -> bool:
         return True
     if time.time() - path.stat().st_mtime > STALE_LOCK_S:
         return True
+    recorded = re.search(r"process_start=(\d+)", text)
+    if recorded and _process_start(pid) not in (None, recorded.group(1)):
+        return True  # the pid now belongs to another process: the holder is gone
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

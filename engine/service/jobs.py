@@ -19,8 +19,10 @@ TRAIN_START_WAIT_S = 5.0  # how long POST /train waits to report a busy lock or 
 
 
 def job_out(job: dict) -> dict:
-    """A job record as ``/jobs/{id}`` answers it (``error``: the message of a failed job)."""
-    return {**job, "error": job.get("message") if job.get("status") == "failed" else None}
+    """A job record as ``/jobs/{id}`` answers it (``error``: the message of a failed job). The
+    data and schema appear by file name only: server paths are nobody's business."""
+    params = {k: Path(v).name if k in ("data", "schema") and v else v for k, v in (job.get("params") or {}).items()}
+    return {**job, "params": params, "error": job.get("message") if job.get("status") == "failed" else None}
 
 
 class Trainer:
@@ -59,6 +61,7 @@ class Trainer:
         # answer this request (409/422) rather than only the job record.
         started.wait(TRAIN_START_WAIT_S)
         if failure and isinstance(failure[0], BenchError):
+            self.workspace.store.delete_job(job_id)  # refused at once: answered, not a job
             raise failure[0]
         return {**job_out(self.workspace.store.job(job_id)), "url": f"/jobs/{job_id}"}
 

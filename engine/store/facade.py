@@ -119,6 +119,10 @@ class Store:
         """Update a job's status, stage, progress (0..1), message, version, result or times."""
         jobs.update_job(self._db, job_id, **fields)
 
+    def delete_job(self, job_id: str) -> None:
+        """Forget a job record (one that was refused before it ran)."""
+        jobs.delete_job(self._db, job_id)
+
     def job(self, job_id: str) -> dict | None:
         """One job as a dict, or None."""
         return jobs.get_job(self._db, job_id)

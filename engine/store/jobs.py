@@ -85,6 +85,12 @@ def _job_values(fields: dict) -> dict:
     return values
 
 
+def delete_job(db: Database, job_id: str) -> None:
+    """Forget a job record (one that was refused before it ran)."""
+    with db.write() as conn:
+        conn.execute(jobs.delete().where(jobs.c.id == job_id))
+
+
 def get_job(db: Database, job_id: str) -> dict | None:
     """One job as a dict, or None."""
     rows = db.dicts(sa.select(jobs).where(jobs.c.id == job_id))

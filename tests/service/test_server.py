@@ -393,6 +393,7 @@ def test_train_job_promote_and_rollback(throwaway_home, companies_csv, schema_to
     job = wait_for_job(client, started.json()["id"])
     assert job["status"] == "succeeded", job
     assert job["version"] == "v0002" and job["progress"] == 1.0 and job["error"] is None
+    assert (job["params"]["data"], job["params"]["schema"]) == ("small.csv", "schema.toml")  # no server paths
     assert client.get("/models").json()["aliases"] == {"champion": "v0001", "challenger": "v0002"}
     assert client.get("/health").json()["model_version"] == "v0001"
 
@@ -463,6 +464,7 @@ def test_train_reports_bad_files_at_once(throwaway_home, tmp_path):
     assert (
         client.post("/train", json={"data": "x.csv", "schema": "s.toml", "k": 1}).status_code == 422
     )
+    assert Workspace(throwaway_home).store.jobs() == []  # refused requests leave no job behind
 
 
 def cli_env(subprocess_env: dict) -> dict:

@@ -79,6 +79,14 @@ class PredictionLog:
                     if not future.done():
                         future.set_result(None)
 
+    def _one(self, analysis: Analysis, alias: str) -> int | None:
+        try:
+            return self.workspace.log_analyses([analysis], alias=alias, source=SOURCE)[0]
+        except Exception:
+            # Serving must not fail because monitoring storage does; the gap shows in the log.
+            log.exception("could not write an analysis to the prediction log")
+            return None
+
     def _commit(self, batch: list) -> None:
         by_alias: dict[str, list] = {}
         for analysis, alias, future, shadow in batch:
@@ -91,9 +99,9 @@ class PredictionLog:
             try:
                 ids = self.workspace.log_analyses([a for a, _ in items], alias=alias, source=SOURCE)
             except Exception:
-                # Serving must not fail because monitoring storage does; the gap shows in the log.
-                log.exception("could not write %d analyses to the prediction log", len(items))
-                ids = [None] * len(items)
+                # One bad row must not cost its neighbours theirs: write them one by one.
+                log.exception("could not write %d analyses at once; writing them one by one", len(items))
+                ids = [self._one(analysis, alias) for analysis, _ in items]
             done += [(future, row_id) for (_, future), row_id in zip(items, ids, strict=True)]
         for future, row_id in done:  # answer once the whole batch, shadows too, is written
             if future is not None:

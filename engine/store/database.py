@@ -76,7 +76,19 @@ def float_or_none(value: Any) -> float | None:
 
 
 def str_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)
+    return None if value is None else storable(str(value))
+
+
+def storable(value: Any) -> Any:
+    """Text a database accepts: NUL characters removed (PostgreSQL refuses them in text and
+    JSON alike, and one such row would fail every row committed with it), in nested data too."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(v) for v in value]
+    return value
 
 
 def time_window(column, start, end) -> list:

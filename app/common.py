@@ -4,16 +4,14 @@ checks, and showing engine errors as messages instead of tracebacks."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import os
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from engine import api
-from engine.errors import BenchError
+from engine import api, passwords
+from engine.errors import BenchError, DataError
 
 
 def home() -> Path:
@@ -72,31 +70,57 @@ def user_errors():
 
 
 # ----- admin ----------------------------------------------------------------------------------
+PASSWORD_ENV = "BENCHAI_ADMIN_PASSWORD_HASH"
+_throttle = passwords.Throttle()  # wrong guesses, process-wide (one Streamlit server)
+
+
 def admin_hash() -> str | None:
-    """The configured admin password hash (sha256 hex), or None for local mode."""
+    """The configured admin password hash (``benchai hash-password``), or None for local mode.
+    The old unsalted sha256 setting is refused, not silently accepted or ignored."""
     with contextlib.suppress(Exception):  # no secrets file is fine
-        value = st.secrets.get("admin_password_sha256")
+        value = st.secrets.get("admin_password_hash")
         if value:
-            return str(value).strip().lower()
-    value = os.environ.get("BENCHAI_ADMIN_PASSWORD_SHA256")
-    return value.strip().lower() if value else None
+            return str(value).strip()
+    if os.environ.get("BENCHAI_ADMIN_PASSWORD_SHA256") and not os.environ.get(PASSWORD_ENV):
+        raise DataError(f"BENCHAI_ADMIN_PASSWORD_SHA256 (an unsalted hash) is no longer accepted: run `benchai hash-password` and set {PASSWORD_ENV} to what it prints.")
+    value = os.environ.get(PASSWORD_ENV)
+    return value.strip() if value else None
+
+
+def _password_setting() -> tuple[str | None, str | None]:
+    """(the admin hash or None, the configuration problem in words or None). A broken setting
+    locks admin actions: it never opens them."""
+    try:
+        return admin_hash(), None
+    except DataError as exc:
+        return "refused", str(exc)
 
 
 def is_admin() -> bool:
-    expected = admin_hash()
-    return expected is None or bool(st.session_state.get("admin_ok"))
+    expected, problem = _password_setting()
+    return problem is None and (expected is None or bool(st.session_state.get("admin_ok")))
 
 
-def check_password(password: str) -> bool:
-    expected = admin_hash()
+def check_password(password: str) -> tuple[bool, str | None]:
+    """-> (right?, why not in words). Wrong guesses are throttled."""
+    expected, problem = _password_setting()
+    if problem:
+        return False, problem
     if expected is None:
-        return True
-    given = hashlib.sha256(password.encode()).hexdigest()
-    return hmac.compare_digest(given, expected)
+        return True, None
+    wait = _throttle.wait_s()
+    if wait > 0:
+        return False, f"Too many wrong passwords: try again in {wait:.0f} s."
+    try:
+        ok = passwords.verify_password(password, expected)
+    except DataError as exc:
+        return False, str(exc)
+    _throttle.record(ok)
+    return ok, None if ok else "Wrong admin password."
 
 
 def actor() -> str:
-    return "admin" if admin_hash() else "local"
+    return "admin" if _password_setting()[0] else "local"
 
 
 def require_admin() -> bool:
@@ -113,7 +137,10 @@ def sidebar() -> None:
         champion = version("champion")
         challenger = version("challenger")
         st.caption(f"Serving **{champion or '—'}**" + (f" · challenger {challenger}" if challenger else ""))
-        if admin_hash() is None:
+        expected, problem = _password_setting()
+        if problem:
+            st.error(problem)
+        elif expected is None:
             st.caption("🔓 Local mode: no admin password is configured, admin actions are open.")
         elif st.session_state.get("admin_ok"):
             st.caption("🔐 Signed in as admin.")
@@ -123,11 +150,12 @@ def sidebar() -> None:
         else:
             password = st.text_input("Admin password", type="password", key="admin_password")
             if password:
-                if check_password(password):
+                ok, why = check_password(password)
+                if ok:
                     st.session_state["admin_ok"] = True
                     st.rerun()
                 else:
-                    st.error("Wrong admin password.")
+                    st.error(why)
 
 
 # ----- monitoring snapshots (short-lived: the prediction log keeps growing) -------------------

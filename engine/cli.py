@@ -57,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=int, default=1, help="worker processes; each loads the champion")
     s.add_argument("--no-access-log", action="store_true", help="do not log every request")
 
+    sub.add_parser("hash-password", help="read the dashboard's admin password from stdin (or a prompt) and print the value for BENCHAI_ADMIN_PASSWORD_HASH")
+
     s = sub.add_parser("models", parents=[common], help="registry operations")
     msub = s.add_subparsers(dest="action", required=True)
     msub.add_parser("list", parents=[common])
@@ -104,11 +106,23 @@ def _read_profile(source: str) -> dict:
         raise DataError(f"Profile {source} is not valid JSON ({exc.msg} at line {exc.lineno}); expected a JSON object of field: value.") from None
 
 
-CREATES_HOME = ("demo-data", "train", "serve")
+CREATES_HOME = ("demo-data", "train", "serve", "hash-password")
 
 
 def run(args: argparse.Namespace) -> int:
     from engine import api
+
+    if args.command == "hash-password":
+        from engine.passwords import hash_password
+
+        if sys.stdin.isatty():
+            import getpass
+
+            password = getpass.getpass("Admin password: ")
+        else:
+            password = sys.stdin.readline().rstrip("\n")
+        print(hash_password(password))
+        return 0
 
     if args.command not in CREATES_HOME:
         home = Path(args.home if args.home is not None else api.default_home())

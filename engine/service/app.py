@@ -16,7 +16,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
 from engine import api
-from engine.service.auth import TOKEN_ENV
+from engine.service.auth import CLIENT_TOKEN_ENV, TOKEN_ENV
 from engine.service.contracts import add_request_bodies
 from engine.service.jobs import Trainer
 from engine.service.logwriter import PredictionLog
@@ -31,9 +31,10 @@ DESCRIPTION = (
 )
 
 
-def create_app(home: str | Path | None = None, *, token: str | None = None) -> FastAPI:
+def create_app(home: str | Path | None = None, *, token: str | None = None, client_token: str | None = None) -> FastAPI:
     """The FastAPI app serving HOME's champion. ``token`` (default: env BENCHAI_API_TOKEN)
-    guards the admin endpoints; without one they are open (local mode).
+    guards every state change; without one they are open (local mode). ``client_token``
+    (default: env BENCHAI_CLIENT_TOKEN) guards the reading endpoints; without one they are open.
 
     Raises ModelNotFoundError when HOME has no champion yet, IntegrityError when it is tampered.
     """
@@ -53,6 +54,7 @@ def create_app(home: str | Path | None = None, *, token: str | None = None) -> F
     app.state.predictions = predictions
     app.state.trainer = Trainer(workspace, on_done=serving.current)  # load a promotion at once
     app.state.token = token if token is not None else os.environ.get(TOKEN_ENV) or None
+    app.state.client_token = client_token if client_token is not None else os.environ.get(CLIENT_TOKEN_ENV) or None
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

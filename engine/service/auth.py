@@ -1,7 +1,10 @@
-"""The bearer token of the admin endpoints (train, promote, rollback).
+"""Bearer tokens: the admin token for every state change (feedback, train, promote, rollback)
+and an optional client token for the reading endpoints (analyze, what-if, score, benchmarks,
+models, jobs, drift); ``/health`` stays open.
 
-``create_app`` keeps the token in ``app.state.token`` (default: env ``BENCHAI_API_TOKEN``);
-without one the admin endpoints are open (local mode).
+``create_app`` keeps them in ``app.state.token`` (env ``BENCHAI_API_TOKEN``; none: local mode,
+admin endpoints open) and ``app.state.client_token`` (env ``BENCHAI_CLIENT_TOKEN``; none:
+reading endpoints open). The admin token also opens the reading endpoints.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 TOKEN_ENV = "BENCHAI_API_TOKEN"
+CLIENT_TOKEN_ENV = "BENCHAI_CLIENT_TOKEN"
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -38,3 +42,23 @@ def admin(
 
 
 Admin = Annotated[str, Depends(admin)]
+
+
+def client(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> str:
+    """401 on a reading endpoint unless the client (or admin) token is sent, when one is set."""
+    client_token: str | None = request.app.state.client_token
+    if not client_token:
+        return "open"
+    given = credentials.credentials.encode() if credentials is not None else b""
+    if any(t and hmac.compare_digest(given, t.encode()) for t in (client_token, request.app.state.token)):
+        return "client"
+    raise HTTPException(
+        401,
+        "Send 'Authorization: Bearer <token>' with the server's client token.",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+CLIENT = [Depends(client)]  # a router's or endpoint's ``dependencies``

@@ -22,6 +22,7 @@ from uvicorn.protocols.http.auto import AutoHTTPProtocol
 from engine import api
 from engine.errors import DataError
 from engine.service.app import create_app
+from engine.service.auth import CLIENT_TOKEN_ENV, TOKEN_ENV
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,17 @@ class NoDelayHTTPProtocol(AutoHTTPProtocol):
         super().connection_made(transport)
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def exposure_warning(host: str) -> str | None:
+    """Said loudly when the API listens beyond this machine with its state changes open."""
+    if host in LOOPBACK or os.environ.get(TOKEN_ENV):
+        return None
+    return (f"WARNING: serving on {host} without {TOKEN_ENV}: anyone who can reach this port can record feedback, "
+            f"train, promote and roll back models. Set {TOKEN_ENV} (and {CLIENT_TOKEN_ENV} to guard analyses too), or bind 127.0.0.1.")
+
+
 def serve(
     home: str | Path | None = None,
     *,
@@ -61,6 +73,9 @@ def serve(
     if not 0 <= port <= 65535:
         raise DataError(f"--port should be between 0 and 65535, got {port}.")
     workspace = api.workspace(home)
+    warning = exposure_warning(host)
+    if warning:
+        print(warning, file=sys.stderr)
     options = {"host": host, "port": port, "log_level": log_level, "access_log": access_log}
     if workers == 1:
         uvicorn.run(create_app(workspace.home), http=NoDelayHTTPProtocol, **options)

@@ -39,6 +39,7 @@ def start_app(home: Path, monkeypatch):
 
     monkeypatch.setenv("BENCHAI_HOME", str(home))
     monkeypatch.delenv("BENCHAI_ADMIN_PASSWORD_SHA256", raising=False)
+    monkeypatch.delenv("BENCHAI_ADMIN_PASSWORD_HASH", raising=False)
     at = AppTest.from_file(MAIN, default_timeout=120)
     at.run()
     assert not at.exception

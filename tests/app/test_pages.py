@@ -140,7 +140,9 @@ def test_admin_actions_locked_with_password(app_home, monkeypatch):
     from tests.app.conftest import MAIN
 
     monkeypatch.setenv("BENCHAI_HOME", str(app_home))
-    monkeypatch.setenv("BENCHAI_ADMIN_PASSWORD_SHA256", hashlib.sha256(b"secret").hexdigest())
+    from engine.passwords import hash_password
+
+    monkeypatch.setenv("BENCHAI_ADMIN_PASSWORD_HASH", hash_password("secret"))
     at = AppTest.from_file(MAIN, default_timeout=120).run()
     at.switch_page("pages/models.py").run()
     assert not at.exception
@@ -151,8 +153,15 @@ def test_admin_actions_locked_with_password(app_home, monkeypatch):
     # is tested directly and the signed-in state is set the way the sidebar sets it.
     from app import common
 
-    assert not common.check_password("wrong")
-    assert common.check_password("secret")
+    assert common.check_password("wrong") == (False, "Wrong admin password.")
+    assert common.check_password("secret") == (True, None)
+    # The old unsalted setting locks admin actions with the reason, it never opens them.
+    monkeypatch.delenv("BENCHAI_ADMIN_PASSWORD_HASH")
+    monkeypatch.setenv("BENCHAI_ADMIN_PASSWORD_SHA256", hashlib.sha256(b"secret").hexdigest())
+    ok, why = common.check_password("secret")
+    assert not ok and "no longer accepted" in why and not common.is_admin()
+    monkeypatch.delenv("BENCHAI_ADMIN_PASSWORD_SHA256")
+    monkeypatch.setenv("BENCHAI_ADMIN_PASSWORD_HASH", hash_password("secret"))
     at.session_state["admin_ok"] = True
     at.run()
     assert not at.button(key="retrain").disabled

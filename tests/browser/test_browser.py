@@ -45,6 +45,7 @@ def server(writable_home, dataset):
     port = free_port()
     env = {**os.environ, "BENCHAI_HOME": str(home)}
     env.pop("BENCHAI_ADMIN_PASSWORD_SHA256", None)
+    env.pop("BENCHAI_ADMIN_PASSWORD_HASH", None)
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.headless", "true",
                              "--server.port", str(port), "--browser.gatherUsageStats", "false"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -25,6 +25,7 @@ from schemathesis.checks import not_a_server_error
 from engine import api
 from engine.errors import ProfileError
 from engine.service import TOKEN_ENV, create_app
+from engine.service.auth import CLIENT_TOKEN_ENV
 from engine.workspace import Workspace
 
 SEGMENTS = ("industry", "size", "region")
@@ -36,6 +37,7 @@ def _local_mode(monkeypatch):
     """Each HOME's own SQLite database and open admin endpoints, whatever the shell exports."""
     monkeypatch.delenv("BENCHAI_DB_URL", raising=False)
     monkeypatch.delenv(TOKEN_ENV, raising=False)
+    monkeypatch.delenv(CLIENT_TOKEN_ENV, raising=False)
 
 
 # ----- fixtures: the session's trained home (conftest) -> a served copy -> app -------------
@@ -369,9 +371,36 @@ def test_admin_endpoints_need_the_token_when_set(server_home, monkeypatch, heade
     assert client.post("/models/v0001/promote", headers=headers).status_code == 401
     assert client.post("/models/rollback", headers=headers).status_code == 401
     assert client.post("/train", json={}, headers=headers).status_code == 401
+    # Feedback changes what monitoring reports: a state change like the others.
+    assert client.post("/feedback", json={"rows": [{"prediction_id": 1, "outcome": 1}]}, headers=headers).status_code == 401
     good = {"Authorization": "Bearer s3cret-token"}
     assert client.post("/models/v9999/promote", headers=good).status_code == 404  # past the check
+    assert client.post("/feedback", json={"rows": []}, headers=good).status_code == 422  # past the check
     assert client.post("/analyze", json={}).status_code == 422  # analysis stays open
+
+
+def test_reading_endpoints_need_the_client_token_when_set(server_home, monkeypatch, profiles):
+    monkeypatch.setenv(TOKEN_ENV, "admin-token")
+    monkeypatch.setenv(CLIENT_TOKEN_ENV, "client-token")
+    client = TestClient(create_app(server_home))
+    for method, path, body in [("post", "/analyze", profiles[0]), ("post", "/what-if", {"profile": profiles[0], "changes": {}}), ("post", "/score", {"rows": [profiles[0]]}), ("get", "/models", None), ("get", "/drift?days=1", None), ("get", "/benchmarks/features", None)]:
+        send = getattr(client, method)
+        kwargs = {"json": body} if body is not None else {}
+        assert send(path, **kwargs).status_code == 401, path
+        assert send(path, headers={"Authorization": "Bearer client-token"}, **kwargs).status_code not in (401, 403), path
+        assert send(path, headers={"Authorization": "Bearer admin-token"}, **kwargs).status_code not in (401, 403), path
+    assert client.get("/health").status_code == 200  # liveness stays open
+    assert client.post("/feedback", json={"rows": []}, headers={"Authorization": "Bearer client-token"}).status_code == 401
+
+
+def test_serve_warns_when_it_listens_beyond_loopback_without_a_token(monkeypatch):
+    from engine.service.run import exposure_warning
+
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    assert exposure_warning("127.0.0.1") is None
+    assert "without BENCHAI_API_TOKEN" in exposure_warning("0.0.0.0")
+    monkeypatch.setenv(TOKEN_ENV, "t")
+    assert exposure_warning("0.0.0.0") is None
 
 
 def test_train_job_promote_and_rollback(throwaway_home, companies_csv, schema_toml, tmp_path):

@@ -16,12 +16,13 @@ from starlette.concurrency import run_in_threadpool
 from engine.errors import DataError, ProfileError
 from engine.schema import Schema
 from engine.schema.tables import read_table_bytes
+from engine.service.auth import CLIENT
 from engine.service.contracts import MAX_ROWS
 from engine.service.problems import message, profile_problems
 from engine.service.responses import BAD, AnalysisOut, ScoreOut, WhatIfOut, dumps, json_response
 from engine.service.serving import Served
 
-router = APIRouter(tags=["analysis"])
+router = APIRouter(tags=["analysis"], dependencies=CLIENT)
 
 
 @router.post(

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from engine.errors import ProfileError
+from engine.service.auth import CLIENT
 from engine.service.problems import Problems, profile_problems
 from engine.service.responses import BAD, CompareOut, FeaturesOut, SegmentsOut, json_response
 
-router = APIRouter(tags=["benchmarks"])
+router = APIRouter(tags=["benchmarks"], dependencies=CLIENT)
 
 
 @router.post(

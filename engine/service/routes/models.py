@@ -7,7 +7,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from engine.errors import ModelNotFoundError
-from engine.service.auth import Admin
+from engine.service.auth import CLIENT, Admin
 from engine.service.contracts import ReasonIn, TrainIn
 from engine.service.jobs import job_out
 from engine.service.responses import (
@@ -25,7 +25,7 @@ from engine.service.responses import (
 router = APIRouter(tags=["models"])
 
 
-@router.get("/models", response_model=None, responses={200: {"model": ModelsOut}})
+@router.get("/models", response_model=None, responses={200: {"model": ModelsOut}}, dependencies=CLIENT)
 def models(request: Request) -> Response:
     """Every registered version with its metrics, and where the aliases point."""
     versions = request.app.state.workspace.models()
@@ -89,7 +89,7 @@ def train(request: Request, body: TrainIn, actor: Admin) -> Response:
     return json_response(request.app.state.trainer.start(body, actor), 202)
 
 
-@router.get("/jobs/{job_id}", response_model=None, responses={200: {"model": JobOut}, **MISSING})
+@router.get("/jobs/{job_id}", response_model=None, responses={200: {"model": JobOut}, **MISSING}, dependencies=CLIENT)
 def job(request: Request, job_id: str) -> Response:
     """Status, stage, progress (0..1) and result or error of a training job."""
     record = request.app.state.workspace.store.job(job_id)

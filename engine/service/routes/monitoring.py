@@ -9,11 +9,13 @@ from fastapi.responses import Response
 
 from engine.errors import BenchError
 from engine.registry.signing import unsigned_warning
+from engine.service.auth import CLIENT, Admin
 from engine.service.contracts import FeedbackIn
 from engine.service.problems import message
 from engine.service.responses import (
     BAD,
     CONFLICT,
+    UNAUTHORIZED,
     UNPARSABLE,
     FeedbackOut,
     HealthOut,
@@ -24,9 +26,9 @@ router = APIRouter(tags=["monitoring"])
 
 
 @router.post(
-    "/feedback", response_model=None, responses={200: {"model": FeedbackOut}, **BAD, **UNPARSABLE}
+    "/feedback", response_model=None, responses={200: {"model": FeedbackOut}, **BAD, **UNPARSABLE, **UNAUTHORIZED}
 )
-def feedback(request: Request, body: FeedbackIn) -> Response:
+def feedback(request: Request, body: FeedbackIn, actor: Admin) -> Response:
     """Record actual outcomes of earlier predictions (by prediction_id or the entity's id)."""
     rows = [r.model_dump() for r in body.rows]
     try:
@@ -38,6 +40,7 @@ def feedback(request: Request, body: FeedbackIn) -> Response:
 
 @router.get(
     "/drift",
+    dependencies=CLIENT,
     response_model=None,
     responses={200: {"description": "The drift report (DESIGN: drift)."}, **CONFLICT},
 )

@@ -13,14 +13,13 @@ from engine.schema import tables
 
 MAX_BYTES = 200 * 1000 * 1000  # below Streamlit's own upload limit (.streamlit/config.toml)
 MAX_ROWS = 2_000_000
+MAX_COLUMNS = 2_000
 TABLE_TYPES = tables.TABLE_TYPES
 
 
 def read_table(name: str, data: bytes) -> pd.DataFrame:
     """Uploaded bytes -> DataFrame (the engine's one table reader), or DataError naming the problem."""
-    frame = tables.read_table_bytes(name, data, max_bytes=MAX_BYTES)
-    if len(frame) > MAX_ROWS:
-        raise DataError(f"{name}: {len(frame):,} rows; the limit is {MAX_ROWS:,} rows.")
+    frame = tables.read_table_bytes(name, data, max_bytes=MAX_BYTES, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS)
     if frame.empty or len(frame.columns) < 2:
         raise DataError(f"{name}: the table has {len(frame):,} rows and {len(frame.columns)} column(s); expected a table with a header row and data.")
     return frame

@@ -24,8 +24,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
     return _parse(f"Data file {path}", path, parquet=suffix in (".parquet", ".pq"))
 
 
-def read_table_bytes(name: str, data: bytes, *, max_bytes: int | None = None) -> pd.DataFrame:
-    """An uploaded or posted table (``name`` says its kind by suffix; no suffix: CSV)."""
+def read_table_bytes(name: str, data: bytes, *, max_bytes: int | None = None, max_rows: int | None = None, max_columns: int | None = None) -> pd.DataFrame:
+    """An uploaded or posted table (``name`` says its kind by suffix; no suffix: CSV). The
+    limits are checked while reading: a CSV header over ``max_columns`` before any parsing,
+    rows beyond ``max_rows`` by reading one more and stopping."""
     suffix = Path(name).suffix.lower().lstrip(".") or "csv"
     if max_bytes is not None and len(data) > max_bytes:
         raise DataError(f"{name}: the file is {_megabytes(len(data))}; the limit is {_megabytes(max_bytes)}.")
@@ -33,12 +35,21 @@ def read_table_bytes(name: str, data: bytes, *, max_bytes: int | None = None) ->
         raise DataError(f"{name}: the file is empty; expected a CSV or Parquet table with a header row.")
     if suffix not in TABLE_TYPES:
         raise DataError(f"{name}: not a table; expected a .csv or .parquet file, got '.{suffix}'.")
-    return _parse(name, io.BytesIO(data), parquet=suffix == "parquet")
+    if max_columns is not None and suffix == "csv":
+        fields = data[: data.find(b"\n") if b"\n" in data else len(data)].count(b",") + 1
+        if fields > max_columns:
+            raise DataError(f"{name}: the header has {fields:,} columns; the limit is {max_columns:,}.")
+    frame = _parse(name, io.BytesIO(data), parquet=suffix == "parquet", max_rows=max_rows)
+    if max_rows is not None and len(frame) > max_rows:
+        raise DataError(f"{name}: more than {max_rows:,} rows; the limit is {max_rows:,} per table.")
+    if max_columns is not None and len(frame.columns) > max_columns:
+        raise DataError(f"{name}: {len(frame.columns):,} columns; the limit is {max_columns:,}.")
+    return frame
 
 
-def _parse(name: str, source, *, parquet: bool) -> pd.DataFrame:
+def _parse(name: str, source, *, parquet: bool, max_rows: int | None = None) -> pd.DataFrame:
     try:
-        frame = pd.read_parquet(source) if parquet else pd.read_csv(source, encoding="utf-8-sig")
+        frame = pd.read_parquet(source) if parquet else pd.read_csv(source, encoding="utf-8-sig", nrows=None if max_rows is None else max_rows + 1)
     except UnicodeDecodeError as exc:
         raise DataError(f"{name}: wrong encoding; expected UTF-8 text (byte {exc.start} is not valid UTF-8). Save it as 'CSV UTF-8'.") from None
     except pd.errors.EmptyDataError:

@@ -19,6 +19,7 @@ from engine import api
 from engine.service.auth import CLIENT_TOKEN_ENV, TOKEN_ENV
 from engine.service.contracts import add_request_bodies
 from engine.service.jobs import Trainer
+from engine.service.limits import BodyLimit, HeavyWork
 from engine.service.logwriter import PredictionLog
 from engine.service.problems import install_error_handlers
 from engine.service.routes import ROUTERS
@@ -55,6 +56,8 @@ def create_app(home: str | Path | None = None, *, token: str | None = None, clie
     app.state.trainer = Trainer(workspace, on_done=serving.current)  # load a promotion at once
     app.state.token = token if token is not None else os.environ.get(TOKEN_ENV) or None
     app.state.client_token = client_token if client_token is not None else os.environ.get(CLIENT_TOKEN_ENV) or None
+    app.state.heavy = HeavyWork()  # a cap on concurrent table scorings, and their time limit
+    app.add_middleware(BodyLimit)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

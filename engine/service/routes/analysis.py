@@ -11,13 +11,13 @@ import asyncio
 import pandas as pd
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from engine.errors import DataError, ProfileError
 from engine.schema import Schema
 from engine.schema.tables import read_table_bytes
 from engine.service.auth import CLIENT
 from engine.service.contracts import MAX_ROWS
+from engine.service.limits import MAX_COLUMNS
 from engine.service.problems import message, profile_problems
 from engine.service.responses import BAD, AnalysisOut, ScoreOut, WhatIfOut, dumps, json_response
 from engine.service.serving import Served
@@ -89,7 +89,7 @@ async def score(request: Request) -> Response:
     is_csv = request.headers.get("content-type", "").split(";")[0].strip().lower() == "text/csv"
     as_csv = "text/csv" in request.headers.get("accept", "")
     workspace = request.app.state.workspace
-    return await run_in_threadpool(_score, workspace, served, body, is_csv, as_csv)
+    return await request.app.state.heavy.run(_score, workspace, served, body, is_csv, as_csv)
 
 
 def _score(workspace, served: Served, body: bytes, is_csv: bool, as_csv: bool) -> Response:
@@ -115,11 +115,9 @@ def _score(workspace, served: Served, body: bytes, is_csv: bool, as_csv: bool) -
 
 def _read_csv(body: bytes, schema: Schema) -> pd.DataFrame:
     try:
-        frame = read_table_bytes("the CSV body", body)
+        frame = read_table_bytes("the CSV body", body, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS)
     except DataError as exc:
         raise message(str(exc)) from None
-    if len(frame) > MAX_ROWS:
-        raise message(f"{len(frame)} rows; at most {MAX_ROWS} per request")
     # The outcome column is not needed to score, and a batch without positives would fail
     # the dataset check for it.
     if schema.target is not None and schema.target.column in frame.columns:

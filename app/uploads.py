@@ -25,14 +25,9 @@ def read_table(name: str, data: bytes) -> pd.DataFrame:
     return frame
 
 
-def check_against(frame: pd.DataFrame, schema) -> pd.DataFrame:
-    """Check a table against a schema (path or Schema) with the engine's rules."""
-    checked, _ = api.load_dataset(frame, schema)
-    return checked
-
-
 def check_schema_bytes(frame: pd.DataFrame, schema_bytes: bytes, name: str = "schema.toml") -> None:
-    """Validate an uploaded schema TOML and the table against it, without storing anything."""
+    """Validate an uploaded schema TOML and the table against it with the rules of training,
+    without storing anything."""
     try:
         schema_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -40,4 +35,4 @@ def check_schema_bytes(frame: pd.DataFrame, schema_bytes: bytes, name: str = "sc
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "schema.toml"
         path.write_bytes(schema_bytes)
-        api.load_dataset(frame, path)
+        api.load_dataset(frame, path, training=True)

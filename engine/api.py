@@ -57,9 +57,10 @@ def demo_data(out: str | Path, *, kind: str = "companies", rows: int = 5000, see
     return write_demo(out, n_companies=rows, seed=seed)
 
 
-def load_dataset(data, schema: str | Path | Schema, *, require_target: bool = False) -> tuple[pd.DataFrame, Schema]:
-    """Read and check a table against a schema -> (checked frame, schema)."""
-    return workspace().load_dataset(data, schema, require_target=require_target)
+def load_dataset(data, schema: str | Path | Schema, *, require_target: bool = False, training: bool = False) -> tuple[pd.DataFrame, Schema]:
+    """Read and check a table against a schema -> (checked frame, schema); ``training`` applies
+    the rules of a table to train on (see ``Workspace.load_dataset``)."""
+    return workspace().load_dataset(data, schema, require_target=require_target, training=training)
 
 
 def train(data, schema, **options) -> dict:

@@ -123,3 +123,10 @@ def test_drift_of_a_table_beyond_the_bounds_leaves_those_rows_out_and_says_so(tm
     report = ws.monitoring.drift(frame)
     assert report["left_out"]["rows"] == 50 and "column 'a'" in report["left_out"]["problems"][0]
     assert report["n_current"] == 350
+
+
+def test_a_column_of_dates_given_as_a_feature_is_refused(tmp_path):
+    """A datetime column listed as a metric: every value fails 'should hold numbers'."""
+    frame = table().assign(b=pd.date_range("2024-01-01", periods=400, freq="D").astype(str))
+    with pytest.raises(DataError, match="column 'b' should hold numbers; found 400 non-numeric"):
+        api.workspace(tmp_path / "home").train(frame, parse_schema(SCHEMA))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime
 
 import streamlit as st
@@ -58,5 +59,9 @@ def render_upload(ws: Workspace, admin: bool) -> None:
         data_path = folder / ("data.parquet" if data_file.name.lower().endswith(".parquet") else "data.csv")
         data_path.write_bytes(data_file.getvalue())
         (folder / "schema.toml").write_bytes(schema_file.getvalue())
-        with st.status("Training on the uploaded dataset…", expanded=True) as status:
-            _train(ws, status, data_path, folder / "schema.toml")
+        try:
+            with st.status("Training on the uploaded dataset…", expanded=True) as status:
+                _train(ws, status, data_path, folder / "schema.toml")
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)  # kept only behind a version (automatic retrains read it)
+            raise

@@ -261,6 +261,16 @@ def test_score_rejects_bad_tables(client, body, content_type):
     assert response.json()["detail"]
 
 
+def test_csv_and_json_scoring_refuse_the_same_bad_values(client, profiles):
+    """One validation for every path: a value out of bounds or an unknown category is refused
+    whether the table comes as JSON rows or as CSV."""
+    bad = dict(profiles[0], strategy=99.0, industry="zzz")
+    as_json = client.post("/score", json={"rows": [bad]})
+    as_csv = client.post("/score", content=pd.DataFrame([bad]).to_csv(index=False).encode(), headers={"content-type": "text/csv"})
+    assert as_json.status_code == as_csv.status_code == 422
+    assert "strategy" in as_csv.text and "industry" in as_csv.text
+
+
 def test_score_refuses_a_csv_whose_rows_outgrow_the_header(client, companies_csv):
     """A trailing comma on every row once shifted every column and still answered 200."""
     lines = companies_csv.read_text().splitlines()[:6]
@@ -586,3 +596,42 @@ def test_no_request_gives_a_server_error(server_home, mode):
         tested += 1
     assert tested >= 10
     assert not failures, "\n\n".join(f"{label}: {exc}" for label, exc in failures.items())
+
+
+@pytest.mark.slow
+def test_with_tokens_set_nothing_answers_without_one(server_home):
+    """Every operation of the document, fuzzed with valid and invalid requests and no token,
+    with both tokens set: only /health answers. A valid request elsewhere is 401; an invalid one
+    may be refused for what it is (400/422) before anyone asks for a token; never a 2xx or 5xx."""
+    app = create_app(server_home, token="admin-token", client_token="client-token")
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    wrong = {}
+    tried = 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            try:
+                _unauthenticated_calls(operation, mode)()
+            except Unsatisfiable:
+                pass
+            except Exception as exc:
+                wrong[f"{operation.label} ({mode.name})"] = exc
+            tried += 1
+    assert tried >= 24
+    assert not wrong, "\n\n".join(f"{label}: {exc}" for label, exc in wrong.items())
+    assert api.workspace(server_home).store.jobs() == []  # no training was started
+
+
+def _unauthenticated_calls(operation, mode):
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(max_examples=10, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    def call(case):
+        case.headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}
+        response = case.call()
+        if operation.path == "/health":
+            ok = response.status_code == 200 or (mode == GenerationMode.NEGATIVE and 400 <= response.status_code < 500)
+        else:
+            ok = response.status_code == 401 if mode == GenerationMode.POSITIVE else 400 <= response.status_code < 500
+        assert ok, (mode.name, case.method, case.formatted_path, response.status_code)
+
+    return call

@@ -191,6 +191,7 @@ def test_user_errors_exit_2_with_a_clear_message(
 def test_analyze_without_any_model(tmp_path, good_profile, capsys):
     path = tmp_path / "p.json"
     path.write_text(json.dumps(good_profile))
+    (tmp_path / "empty").mkdir()  # a home without a model (a missing one is its own error)
     assert main(["analyze", "--profile", str(path), "--home", str(tmp_path / "empty")]) == 2
     assert "train one first" in capsys.readouterr().err
 

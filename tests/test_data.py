@@ -49,8 +49,8 @@ def test_read_table_csv_and_parquet(tmp_path, frame, suffix):
     ("name", "content", "expected"),
     [
         ("table.xlsx", b"PK\x03\x04", "suffix '.xlsx'; expected .csv or .parquet"),
-        ("table.csv", "industry,margin\ncaf\xe9,1\n".encode("latin-1"), "not UTF-8"),
-        ("table.parquet", b"industry,margin\nretail,1\n", "could not be read as a table"),
+        ("table.csv", "industry,margin\ncaf\xe9,1\n".encode("latin-1"), "wrong encoding; expected UTF-8"),
+        ("table.parquet", b"industry,margin\nretail,1\n", "could not be read as a Parquet table"),
     ],
     ids=["bad-suffix", "not-utf8", "not-a-table"],
 )

@@ -21,7 +21,7 @@ import pandas as pd
 
 from engine.analysis.analyzer import Analyzer
 from engine.analysis.results import Analysis
-from engine.errors import BenchError, ModelNotFoundError
+from engine.errors import BenchError, DataError, ModelNotFoundError
 from engine.monitoring.routing import route
 from engine.monitoring.settings import load_settings, save_settings
 from engine.registry import Registry, load_analyzer
@@ -208,8 +208,12 @@ class Workspace:
         return out
 
     def promote(self, version: str, *, reason: str = "manual promotion", actor: str = "local") -> dict:
-        """Make ``version`` the champion (after verifying it)."""
+        """Make ``version`` the champion (after verifying it). Promoting the champion itself is
+        refused: it would change nothing but the audit log (and make the next rollback a no-op)."""
+        version = self.registry.resolve(version)
         self.registry.verify(version)
+        if version == self.aliases().get("champion"):
+            raise DataError(f"{version} is already the champion; nothing to promote.")
         return self.registry.set_alias("champion", version, reason, actor=actor)
 
     def rollback(self, *, reason: str = "manual rollback", actor: str = "local") -> dict:

@@ -21,7 +21,7 @@ import pytest
 
 from engine import api, cli
 from engine.demo import write_demo
-from engine.errors import IntegrityError, ModelNotFoundError, TrainingBusyError
+from engine.errors import DataError, IntegrityError, ModelNotFoundError, TrainingBusyError
 from engine.registry import Registry
 from engine.registry.versions import _process_start
 from engine.schema import load_schema
@@ -116,6 +116,8 @@ def test_promote_and_rollback_move_the_champion_and_are_audited(two_versions, tm
     api.workspace(home).promote("v0002", reason="fixed", actor="bob")
     assert api.workspace(home).analyze(profile).model_version == "v0002"
 
+    with pytest.raises(DataError, match="v0002 is already the champion"):
+        api.workspace(home).promote("v0002")  # a no-op would only make the next rollback do nothing
     log = api.workspace(home).audit_log()
     moves = [(e["alias"], e["from"], e["to"], e["reason"], e["actor"]) for e in log]
     assert moves[-2:] == [

@@ -12,12 +12,12 @@ charges). A rare payment method (0.3%) exists so rare-category anomalies have so
 
 from __future__ import annotations
 
-import json
 from importlib.resources import files
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from engine.demo.periods import write_periods
 
 REGIONS = ("North", "South", "East", "West")
 CHANNELS = ("Online", "Store", "Partner")
@@ -43,7 +43,6 @@ CHURN = {
 }
 MISSING_SHARE = 0.04  # of monthly_charges and total_spend, written as "", " " or "?"
 DRIFTED = ("internet_service", "monthly_charges")
-RECENT_SEED_OFFSET = 2_000  # recent.csv: fresh draws of the unchanged population (shifted draws use +1,000)
 
 
 def schema_text() -> str:
@@ -112,20 +111,4 @@ def _with_blanks(rng: np.random.Generator, values: np.ndarray) -> np.ndarray:
 def write_customers(out_dir, n: int = 5000, seed: int = 0) -> dict[str, str]:
     """Write customers.csv, current.csv (the drifted later period), recent.csv (more customers of
     the unchanged population, never trained on), schema.toml and truth/truth.json under ``out_dir``."""
-    out = Path(out_dir)
-    (out / "truth").mkdir(parents=True, exist_ok=True)
-    paths = {
-        "customers": out / "customers.csv",
-        "current": out / "current.csv",
-        "recent": out / "recent.csv",
-        "schema": out / "schema.toml",
-        "truth": out / "truth" / "truth.json",
-    }
-    generate(n, seed).to_csv(paths["customers"], index=False)
-    later = max(n // 2, 1)
-    generate(later, seed, shifted=True, first_id=n + 1).to_csv(paths["current"], index=False)
-    generate(later, seed + RECENT_SEED_OFFSET, first_id=n + later + 1).to_csv(paths["recent"], index=False)
-    paths["schema"].write_text(schema_text(), encoding="utf-8")
-    truth = {"churn_log_odds": CHURN, "drifted_columns": list(DRIFTED), "rare_payment_method": PAYMENTS[-1], "seed": seed, "rows": n}
-    paths["truth"].write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
-    return {role: str(path) for role, path in paths.items()}
+    return write_periods(out_dir, "customers", generate, schema_text(), {"churn_log_odds": CHURN, "drifted_columns": list(DRIFTED), "rare_payment_method": PAYMENTS[-1]}, n, seed)

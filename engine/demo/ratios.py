@@ -14,19 +14,18 @@ unchanged population; both never trained on.
 
 from __future__ import annotations
 
-import json
 from importlib.resources import files
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from engine.demo.periods import write_periods
 
 SECTORS = ("Manufacturing", "Retail", "Software", "Construction", "Logistics", "Healthcare")
 SECTOR_MARGIN = (0.0, -0.02, 0.04, -0.01, -0.015, 0.02)
 OWNERS = ("Family", "Listed", "Private equity", "State")
 SHIFTED = {"debt_to_equity": "x1.5", "cash_months": "x0.67", "ownership": "Private equity 10% -> 35%"}
 MISSING_SHARE = 0.08  # of interest_cover and r_and_d_share
-RECENT_SEED_OFFSET = 2_000
 
 
 def schema_text() -> str:
@@ -87,20 +86,4 @@ def generate(n: int = 5000, seed: int = 0, *, shifted: bool = False, first_id: i
 def write_ratios(out_dir, n: int = 5000, seed: int = 0) -> dict[str, str]:
     """Write ratios.csv, current.csv (the later, shifted year), recent.csv (unchanged
     population, never trained on), schema.toml and truth/truth.json under ``out_dir``."""
-    out = Path(out_dir)
-    (out / "truth").mkdir(parents=True, exist_ok=True)
-    paths = {
-        "ratios": out / "ratios.csv",
-        "current": out / "current.csv",
-        "recent": out / "recent.csv",
-        "schema": out / "schema.toml",
-        "truth": out / "truth" / "truth.json",
-    }
-    later = max(n // 2, 1)
-    generate(n, seed).to_csv(paths["ratios"], index=False)
-    generate(later, seed, shifted=True, first_id=n + 1).to_csv(paths["current"], index=False)
-    generate(later, seed + RECENT_SEED_OFFSET, first_id=n + later + 1).to_csv(paths["recent"], index=False)
-    paths["schema"].write_text(schema_text(), encoding="utf-8")
-    truth = {"shifted_columns": SHIFTED, "sector_margin": dict(zip(SECTORS, SECTOR_MARGIN, strict=True)), "seed": seed, "rows": n}
-    paths["truth"].write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
-    return {role: str(path) for role, path in paths.items()}
+    return write_periods(out_dir, "ratios", generate, schema_text(), {"shifted_columns": SHIFTED, "sector_margin": dict(zip(SECTORS, SECTOR_MARGIN, strict=True))}, n, seed)

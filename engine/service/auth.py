@@ -31,13 +31,7 @@ def admin(
     token: str | None = request.app.state.token
     if not token:
         return "api (local mode)"
-    given = credentials.credentials.encode() if credentials is not None else b""
-    if not hmac.compare_digest(given, token.encode()):
-        raise HTTPException(
-            401,
-            "Admin endpoint: send 'Authorization: Bearer <token>' with the server's API token.",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+    _check(credentials, (token,), "Admin endpoint: send 'Authorization: Bearer <token>' with the server's API token.")
     return "api (token)"
 
 
@@ -51,14 +45,15 @@ def client(
     client_token: str | None = request.app.state.client_token
     if not client_token:
         return "open"
+    _check(credentials, (client_token, request.app.state.token), "Send 'Authorization: Bearer <token>' with the server's client token.")
+    return "client"
+
+
+def _check(credentials: HTTPAuthorizationCredentials | None, tokens: tuple[str | None, ...], refusal: str) -> None:
+    """401 with ``refusal`` unless the bearer credentials equal one of ``tokens``."""
     given = credentials.credentials.encode() if credentials is not None else b""
-    if any(t and hmac.compare_digest(given, t.encode()) for t in (client_token, request.app.state.token)):
-        return "client"
-    raise HTTPException(
-        401,
-        "Send 'Authorization: Bearer <token>' with the server's client token.",
-        headers={"WWW-Authenticate": "Bearer"},
-    )
+    if not any(t and hmac.compare_digest(given, t.encode()) for t in tokens):
+        raise HTTPException(401, refusal, headers={"WWW-Authenticate": "Bearer"})
 
 
 CLIENT = [Depends(client)]  # a router's or endpoint's ``dependencies``

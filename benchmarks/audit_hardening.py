@@ -57,6 +57,8 @@ N_COMPANIES, SEED = 1500, 0
 SCORE_ROWS, SCORE_REQUESTS, CLIENT_TIMEOUT_S = 50_000, 50, 300
 BIG_BODY_BYTES, CHUNK = 200_000_000, 1 << 20
 WIDE_COLUMNS = 1_000_000
+CONTROL_REQUESTS = 30  # below anyio's default of 40 worker threads
+PROBE_AT = (10, 60)  # seconds into the burst of scorings
 
 
 def cell(text, n: int | None = None) -> str:
@@ -117,7 +119,15 @@ def bad_inputs(companies: Path, schema: Path, root: Path):
     d = case("oob_large")
     yield "strategy = 99 (out of bounds 0-5) in 10% of rows", "refuse", _csv(_set(base, "strategy", 0.10, 99, 2), d / "data.csv"), schema
     d = case("unknown_segment")
-    yield "industry = 'zzz' (unknown segment value) in 10% of rows", "refuse", _csv(_set(base, "industry", 0.10, "zzz", 3), d / "data.csv"), schema
+    zzz = _csv(_set(base, "industry", 0.10, "zzz", 3), d / "data.csv")
+    yield "industry = 'zzz' in 10% of rows (the schema lists no industry values: a new one is learned)", "either", zzz, schema
+    d = case("unknown_segment_declared")
+    industries = json.dumps(sorted(base["industry"].unique().tolist()))
+    declared = text.replace('columns = ["industry", "size", "region"]', f'columns = ["industry", "size", "region"]\nvalues = {{ industry = {industries} }}', 1)
+    if declared == text:
+        raise RuntimeError("the demo schema's [segments] line changed; update this case")
+    (d / "schema.toml").write_text(declared, encoding="utf-8")
+    yield "industry = 'zzz' (unknown segment value) in 10% of rows, schema declaring the industries", "refuse", zzz, d / "schema.toml"
     d = case("trailing_comma_rows")
     lines = companies.read_text(encoding="utf-8").splitlines()
     (d / "data.csv").write_text("\n".join([lines[0], *(line + "," for line in lines[1:])]) + "\n", encoding="utf-8")
@@ -499,6 +509,37 @@ def _stream(port: int, head: bytes, chunk: bytes, n_chunks: int, tail: bytes = b
     return status, answered_at if answered_at is not None else time.perf_counter() - started, sent / 1e6, detail
 
 
+def _by_answer(results: list) -> str:
+    """A markdown table of request outcomes grouped by status and answer."""
+    groups: dict = {}
+    for status, seconds, size, detail in results:
+        groups.setdefault((status, cell(detail, 100) or "—"), []).append((seconds, size))
+    lines = ["| status | answer (first 100 chars) | count | min s | median s | max s | answer MB (mean) |", "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for (status, detail), items in sorted(groups.items(), key=lambda kv: str(kv[0])):
+        secs = sorted(x for x, _ in items)
+        lines.append(f"| {status} | {detail} | {len(items)} | {secs[0]:.1f} | {secs[len(secs) // 2]:.1f} | {secs[-1]:.1f} | {np.mean([z for _, z in items]) / 1e6:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def _probe(port: int, out: list) -> None:
+    """GET /health and GET /models, each on its own thread, at PROBE_AT seconds after the burst
+    starts; ``out`` gets (seconds when sent, path, status, seconds to the answer)."""
+    started = time.perf_counter()
+
+    def one(at: float, path: str) -> None:
+        time.sleep(max(0.0, at - (time.perf_counter() - started)))
+        sent = time.perf_counter() - started
+        status, seconds, _, _ = _request(port, "GET", path, timeout=CLIENT_TIMEOUT_S)
+        out.append((sent, path, status, seconds))
+
+    threads = [threading.Thread(target=one, args=(at, path), daemon=True) for at in PROBE_AT for path in ("/health", "/models")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out.sort()
+
+
 def section_server(tmp: Path, trained_home: Path) -> None:
     print("## 3. Memory and limits under concurrent scoring\n")
     home = tmp / "server_home"
@@ -510,8 +551,8 @@ def section_server(tmp: Path, trained_home: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("BENCHAI_DB_URL", "BENCHAI_API_TOKEN", "BENCHAI_CLIENT_TOKEN", *SIGNING_ENV)}
     port = _free_port()
     log_path = tmp / "server.log"
-    log = open(log_path, "wb")
-    proc = subprocess.Popen([PYTHON, "-m", "engine", "serve", "--home", str(home), "--port", str(port), "--no-access-log"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    with open(log_path, "wb") as log:  # the server writes to its own copy of the descriptor
+        proc = subprocess.Popen([PYTHON, "-m", "engine", "serve", "--home", str(home), "--port", str(port), "--no-access-log"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         started = time.perf_counter()
         while True:
@@ -531,12 +572,16 @@ def section_server(tmp: Path, trained_home: Path) -> None:
 
         sampler = Sampler(proc.pid)
         sampler.start()
+        probes: list = []
+        prober = threading.Thread(target=_probe, args=(port, probes), daemon=True)
         started = time.perf_counter()
         with ThreadPoolExecutor(SCORE_REQUESTS) as pool:
+            prober.start()
             results = list(pool.map(lambda _: _request(port, "POST", "/score", body, {"Content-Type": "text/csv"}), range(SCORE_REQUESTS)))
         wall = time.perf_counter() - started
         time.sleep(0.5)
         sampler.stop()
+        prober.join()
         hwm = sum(_status_kb(p, "VmHWM") for p in [proc.pid, *_descendants(proc.pid)]) / 1024
         after = tree_rss_mb(proc.pid)
 
@@ -557,11 +602,19 @@ def section_server(tmp: Path, trained_home: Path) -> None:
             ["server RSS after the requests", f"{after:,.0f} MB"],
             ["request bodies held if all were read at once", f"{SCORE_REQUESTS * len(body) / 1e6:,.0f} MB"],
         ], "--- ---:")
-        detail_rows = []
-        for status, items in sorted(by_code.items(), key=lambda kv: str(kv[0])):
-            secs = sorted(s for s, _, _ in items)
-            detail_rows.append([status, len(items), f"{secs[0]:.1f}", f"{secs[len(secs) // 2]:.1f}", f"{secs[-1]:.1f}", f"{np.mean([z for _, z, _ in items]) / 1e6:.1f}", cell(items[0][2], 120) or "—"])
-        table(["status", "count", "min s", "median s", "max s", "answer MB (mean)", "first answer body (non-200)"], detail_rows, "--- ---: ---: ---: ---: ---: ---")
+        print(_by_answer(results))
+        ok = sorted(r[1] for r in results if r[0] == 200)
+        print(f"Seconds to each 200 answer: {', '.join(f'{x:.1f}' for x in ok[:25])}{' …' if len(ok) > 25 else ''}\n")
+        print("Probes sent while the scorings ran (GET /health is async; GET /models runs in the server's thread pool):\n")
+        table(["sent at s", "request", "status", "seconds to the answer"], [[f"{at:.0f}", path, status, f"{secs:.1f}"] for at, path, status, secs in probes], "---: --- --- ---:")
+
+        control = CONTROL_REQUESTS
+        started = time.perf_counter()
+        with ThreadPoolExecutor(control) as pool:
+            results = list(pool.map(lambda _: _request(port, "POST", "/score", body, {"Content-Type": "text/csv"}), range(control)))
+        print(f"### Control: {control} concurrent POST /score of the same body (fewer than the 40 threads of the server's default thread pool)\n")
+        print(f"Wall time {time.perf_counter() - started:.1f} s.\n")
+        print(_by_answer(results))
 
         print("### Limits\n")
         big = (b"1,2,3,4,5,6,7\n" * (CHUNK // 14 + 1))[:CHUNK]
@@ -590,7 +643,6 @@ def section_server(tmp: Path, trained_home: Path) -> None:
             proc.kill()
             proc.wait()
             stopped = "killed after 15 s"
-        log.close()
         text = log_path.read_text(errors="replace")
         print(f"Server {stopped}; its log has {text.count('Traceback')} traceback(s), {len(text.splitlines())} line(s).")
         if "Traceback" in text or " 500" in text:

@@ -41,3 +41,13 @@ def test_a_good_csv_with_a_byte_order_mark_reads():
 def test_bad_uploads_say_what_is_wrong(name, data, words):
     with pytest.raises(DataError, match=words):
         read_table_bytes(name, data, max_bytes=10 if "limit" in words else None)
+
+
+def test_a_repeated_column_name_is_refused(tmp_path):
+    """pandas would read the second 'strategy' as 'strategy.1' and train on the first in silence."""
+    with pytest.raises(DataError, match=r"the header repeats \['strategy'\]"):
+        read_table_bytes("upload.csv", b"id,strategy,data,strategy\n1,2,3,4\n")
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"id,strategy,strategy\n1,2,3\n")
+    with pytest.raises(DataError, match="repeats"):
+        read_table(path)

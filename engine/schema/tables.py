@@ -3,6 +3,7 @@ reader of every surface (CLI, HTTP, pages), with messages that name what is wron
 
 from __future__ import annotations
 
+import csv
 import io
 from pathlib import Path
 
@@ -57,11 +58,27 @@ def _parse(name: str, source, *, parquet: bool, max_rows: int | None = None) -> 
     except Exception as exc:  # pandas/pyarrow raise many types for a file that is not a table
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"{name}: could not be read as a {'Parquet' if parquet else 'CSV'} table ({first}).") from None
+    if not parquet:
+        _check_header(name, source)
     if not parquet and not frame.index.equals(pd.RangeIndex(len(frame))):
         # pandas reads rows with one field more than the header by turning the first column
         # into the index: every value would sit under the wrong column name.
         raise DataError(f"{name}: the rows have more fields than the header ({len(frame.columns) + frame.index.nlevels} against {len(frame.columns)}; a delimiter at the end of each row?), so every value would move to the wrong column; expected one field per header name.")
     return frame
+
+
+def _check_header(name: str, source) -> None:
+    """Refuse repeated column names: pandas would rename the second 'x' to 'x.1' and one of the
+    two would be used without a word."""
+    if isinstance(source, io.BytesIO):
+        first = source.getvalue().split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
+    else:
+        with open(source, encoding="utf-8-sig", errors="replace") as f:
+            first = f.readline()
+    names = [n.strip() for n in next(csv.reader([first]), [])]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise DataError(f"{name}: the header repeats {repeated}; expected each column name once (which one holds the values?).")
 
 
 def _megabytes(n: int) -> str:

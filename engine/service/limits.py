@@ -6,12 +6,12 @@ limit on them. Settings from the environment, each with a default.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-import threading
+import weakref
 from collections.abc import Callable
 
 from fastapi import HTTPException
-from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 MAX_BODY_ENV, MAX_SCORES_ENV, SCORE_TIMEOUT_ENV = "BENCHAI_MAX_BODY_MB", "BENCHAI_MAX_CONCURRENT_SCORES", "BENCHAI_SCORE_TIMEOUT_S"
@@ -69,27 +69,47 @@ def _size(n: int) -> str:
 
 
 class HeavyWork:
-    """At most ``slots`` table scorings at once (env BENCHAI_MAX_CONCURRENT_SCORES, default 2):
-    a request waits up to ``timeout_s`` for a slot and for its work (env BENCHAI_SCORE_TIMEOUT_S,
-    default 120), then gets 503 with words saying why."""
+    """At most ``slots`` table scorings at once (env BENCHAI_MAX_CONCURRENT_SCORES, default 2).
+    A request waits up to ``timeout_s`` (env BENCHAI_SCORE_TIMEOUT_S, default 120) for a slot,
+    without holding a thread and before its body is read, and as long again for its work; then
+    503 in words. A slot is freed only when its work has really ended, so memory stays bounded.
+
+        async with heavy.slot() as slot:
+            body = await request.body()
+            return await slot.run(work, body)
+    """
 
     def __init__(self, slots: int | None = None, timeout_s: float | None = None):
         self.slots = slots or int(os.environ.get(MAX_SCORES_ENV, "2"))
         self.timeout_s = timeout_s or float(os.environ.get(SCORE_TIMEOUT_ENV, "120"))
-        self._semaphore = threading.BoundedSemaphore(self.slots)
+        self._semaphores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # one per event loop
+
+    @contextlib.asynccontextmanager
+    async def slot(self):
+        loop = asyncio.get_running_loop()
+        semaphore = self._semaphores.setdefault(loop, asyncio.Semaphore(self.slots))
+        try:
+            await asyncio.wait_for(semaphore.acquire(), self.timeout_s)
+        except TimeoutError:
+            raise HTTPException(503, f"The server is scoring {self.slots} tables already and none finished within {self.timeout_s:g} s; retry later.", headers={"Retry-After": "10"}) from None
+        held = _Slot(self.timeout_s)
+        try:
+            yield held
+        finally:
+            if held.future is None or held.future.done():
+                semaphore.release()
+            else:  # timed out: the work goes on in its thread, and keeps the slot until it ends
+                held.future.add_done_callback(lambda _done: semaphore.release())
+
+
+class _Slot:
+    def __init__(self, timeout_s: float):
+        self.timeout_s = timeout_s
+        self.future: asyncio.Future | None = None
 
     async def run(self, work: Callable, *args):
-        acquired = await run_in_threadpool(self._semaphore.acquire, True, self.timeout_s)
-        if not acquired:
-            raise HTTPException(503, f"The server is scoring {self.slots} tables already and none finished within {self.timeout_s:g} s; retry later.", headers={"Retry-After": "10"})
-        future = asyncio.ensure_future(run_in_threadpool(self._release_after, work, *args))
+        self.future = asyncio.get_running_loop().run_in_executor(None, work, *args)
         try:
-            return await asyncio.wait_for(asyncio.shield(future), self.timeout_s)
+            return await asyncio.wait_for(asyncio.shield(self.future), self.timeout_s)
         except TimeoutError:
             raise HTTPException(503, f"Scoring took longer than {self.timeout_s:g} s ({SCORE_TIMEOUT_ENV}); send fewer rows per request.") from None
-
-    def _release_after(self, work: Callable, *args):
-        try:
-            return work(*args)
-        finally:
-            self._semaphore.release()  # only when the work is really done: memory stays bounded

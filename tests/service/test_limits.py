@@ -50,17 +50,40 @@ def test_a_header_with_too_many_columns_is_refused_before_parsing(client, monkey
 
 
 def test_concurrent_scorings_beyond_the_slots_wait_then_get_503():
+    """One slot: a second request waits (holding no thread) and is told to retry; a request whose
+    work passes the time limit is answered 503 but keeps its slot until the work ends."""
     heavy = HeavyWork(slots=1, timeout_s=0.3)
 
-    async def both():
-        slow = asyncio.ensure_future(heavy.run(time.sleep, 1.0))
+    async def score(seconds: float):
+        async with heavy.slot() as slot:
+            return await slot.run(time.sleep, seconds) or "done"
+
+    async def scenario():
+        slow = asyncio.ensure_future(score(0.8))
         await asyncio.sleep(0.05)
         with pytest.raises(HTTPException) as refused:
-            await heavy.run(lambda: "done")
+            await score(0.0)
         assert refused.value.status_code == 503 and "retry later" in refused.value.detail
-        with pytest.raises(HTTPException):  # the slow one passes its own time limit too
+        with pytest.raises(HTTPException, match="took longer"):
             await slow
+        with pytest.raises(HTTPException, match="retry later"):
+            await score(0.0)  # the slow work still runs (until 0.8 s): its slot is not free yet
+        await asyncio.sleep(0.6)
+        assert await score(0.0) == "done"  # the slot came back when the work ended
 
-    asyncio.run(both())
-    time.sleep(1.0)  # the slow work ends (it was not killed, only no longer waited for)
-    assert asyncio.run(heavy.run(lambda: "done")) == "done"  # the slot came back when the work ended
+    asyncio.run(scenario())
+
+
+def test_many_queued_scorings_do_not_starve_the_ones_running():
+    """Waiting requests hold no thread: 60 at once with 2 slots all finish (the thread pool
+    once filled with waiters while the holders could not start)."""
+    heavy = HeavyWork(slots=2, timeout_s=30)
+
+    async def score():
+        async with heavy.slot() as slot:
+            return await slot.run(time.sleep, 0.01) or "done"
+
+    async def burst():
+        return await asyncio.gather(*(score() for _ in range(60)))
+
+    assert asyncio.run(burst()) == ["done"] * 60

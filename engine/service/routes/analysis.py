@@ -85,11 +85,13 @@ async def score(request: Request) -> Response:
     """Batch analysis: JSON ``{"rows": [...]}`` or a CSV body (Content-Type: text/csv); one
     output row per input row. Send ``Accept: text/csv`` for a CSV answer."""
     served = request.app.state.serving.current()
-    body = await request.body()
     is_csv = request.headers.get("content-type", "").split(";")[0].strip().lower() == "text/csv"
     as_csv = "text/csv" in request.headers.get("accept", "")
     workspace = request.app.state.workspace
-    return await request.app.state.heavy.run(_score, workspace, served, body, is_csv, as_csv)
+    # A slot first, then the body: a queued request holds neither a thread nor its table.
+    async with request.app.state.heavy.slot() as slot:
+        body = await request.body()
+        return await slot.run(_score, workspace, served, body, is_csv, as_csv)
 
 
 def _score(workspace, served: Served, body: bytes, is_csv: bool, as_csv: bool) -> Response:

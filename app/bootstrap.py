@@ -10,9 +10,23 @@ import os
 import streamlit as st
 
 from engine import api
-from engine.demo.replay import replay
+from engine.demo.replay import built_in_table, replay
+from engine.registry.versions import FORMAT
 
 STEPS = {"demo": 0.05, "train": 0.85, "replay": 0.10}
+
+
+def _upgrade(ws: api.Workspace) -> None:
+    champion = ws.aliases()["champion"]
+    saved = ws.registry.manifest(champion).get("format")
+    table = built_in_table(ws.home / "demo")
+    if saved == FORMAT or table is None:
+        return  # current, or the user's own data: the pages say what to do
+    with st.status(f"Upgrading: the champion {champion} was saved in model format {saved}; this version reads format {FORMAT}. Retraining on the built-in data…", expanded=True) as status:
+        bar = st.progress(0.0, text="Training the models")
+        series = ws.home / "demo" / "benchmarks_monthly.csv"
+        result = ws.train(table, ws.home / "demo" / "schema.toml", series=series if series.is_file() else None, progress=lambda step, f: bar.progress(min(float(f), 0.99), text=f"Training: {step}"))
+        status.update(label=f"Upgraded: {result['version']} is serving ({result['reason']}).", state="complete", expanded=False)
 
 
 def has_champion(ws: api.Workspace) -> bool:
@@ -20,8 +34,11 @@ def has_champion(ws: api.Workspace) -> bool:
 
 
 def ensure_ready(ws: api.Workspace) -> None:
-    """Bootstrap the workspace's home when it has no champion, showing each step's progress."""
+    """Bootstrap the workspace's home when it has no champion, showing each step's progress;
+    retrain on the built-in data when the champion was saved in a format this engine no longer
+    reads (an upgrade), so the app does not start on a version it refuses."""
     if has_champion(ws):
+        _upgrade(ws)
         return
     with st.status("First start: preparing the demo data and training the first models…", expanded=True) as status:
         bar = st.progress(0.0, text="Writing the demo dataset")

@@ -206,3 +206,24 @@ def test_model_page_states_validation_and_baseline(app, ws):
     assert "stratified folds" in page and "held out by a hash of the id" in page and "trees" in page
     lift = metrics["holdout"]["roc_auc"] - metrics["baseline"]["holdout"]["roc_auc"]
     assert f"({lift:+.3f})" in page
+
+
+@pytest.mark.slow
+def test_a_champion_saved_in_an_older_format_is_retrained_at_start(writable_home, monkeypatch):
+    """An upgraded engine refuses older versions; the app retrains on the built-in data instead
+    of starting on a champion every page would refuse."""
+    import json
+
+    from streamlit.testing.v1 import AppTest
+
+    from engine import api
+    from tests.app.conftest import MAIN
+
+    home = writable_home("demo")
+    manifest = home / "models" / "v0001" / "manifest.json"
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "format": 2}))
+    monkeypatch.setenv("BENCHAI_HOME", str(home))
+    at = AppTest.from_file(MAIN, default_timeout=300).run()
+    assert not at.exception
+    assert api.workspace(home).version("champion") == "v0002"
+    assert "format 2" in api.workspace(home).audit_log()[-1]["reason"]  # why v0002 took over

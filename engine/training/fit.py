@@ -215,13 +215,13 @@ def _fit_outcome(df, schema, y, seed, search, budget_s, report):
     model = clone(base).fit(frame, y)
     baseline.fit(train, y_train)
     holdout = frame.loc[held]
+    held_prediction = validation_model.predict_design(validation_model.design(holdout))  # probability or value
     metrics = {"cv": cv, "validation": _validation_words(cv, len(train), int(held.sum()), len(frame), numeric), "train_rows": len(train), "final_rows": len(frame)}
     if numeric:
-        metrics["holdout"] = evaluation.regression_metrics(y[held], validation_model.predict(holdout))
+        metrics["holdout"] = evaluation.regression_metrics(y[held], held_prediction)
         held_baseline = evaluation.regression_metrics(y[held], baseline.predict(holdout))
     else:
-        p_held = validation_model.predict_proba(holdout)[:, 1]
-        metrics |= {"holdout": evaluation.classification_metrics(y[held], p_held), "curves": evaluation.curves(y[held], p_held), "calibration_map": _calibration_map(p_held, y[held])}
+        metrics |= {"holdout": evaluation.classification_metrics(y[held], held_prediction), "curves": evaluation.curves(y[held], held_prediction), "calibration_map": _calibration_map(held_prediction, y[held])}
         held_baseline = evaluation.classification_metrics(y[held], baseline.predict_proba(holdout)[:, 1])
     metrics["baseline"] = {"model": BASELINE_NAMES[schema.target.kind], "cv": baseline_cv, "holdout": held_baseline}
     later = evaluation.out_of_time(base, baseline_model(schema), frame, y, schema.time)
@@ -234,7 +234,6 @@ def _fit_outcome(df, schema, y, seed, search, budget_s, report):
     report("explanations", 0.88)
     explanations = global_importance(model, frame, seed)
     params = {k: getattr(model, k) for k in DEFAULTS}
-    held_prediction = validation_model.predict_design(validation_model.design(holdout))
     return OutcomeFit(model, validation_model, metrics, explanations, params, _held_rows(holdout, held_prediction, schema))
 
 

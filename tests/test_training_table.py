@@ -100,9 +100,11 @@ def test_held_out_rows_follow_the_rows_not_their_order_and_keep_both_classes():
     schema = parse_schema({**SCHEMA, "target": {"column": "won"}})
     frame = table().assign(won=0)
     frame.loc[frame.index[:12], "won"] = 1
-    first, y, held = labelled_split(frame, schema)
+    split = labelled_split(frame, schema)
+    first, y, held = split.frame, split.y, split.held
     assert set(y[held]) == {0, 1} and set(y[~held]) == {0, 1}
-    shuffled, _, held_again = labelled_split(frame.sample(frac=1.0, random_state=3), schema)
+    again = labelled_split(frame.sample(frac=1.0, random_state=3), schema)
+    shuffled, held_again = again.frame, again.held
     assert set(row_keys(first[held], schema)) == set(row_keys(shuffled[held_again], schema))
 
 

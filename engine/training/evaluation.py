@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -59,7 +60,11 @@ def holdout_mask(df: pd.DataFrame, schema, y: np.ndarray | None = None) -> np.nd
     out in every version and no version trains on another version's held-out rows. With binary
     outcomes ``y``, each class keeps at least one row on each side: the class's lowest-hash row
     joins the held-out rows (or its highest-hash row leaves them), deterministically."""
-    digests = np.array([int(hashlib.sha256(k.encode()).hexdigest()[:8], 16) % 1000 for k in row_keys(df, schema)], dtype=np.int64)
+    return _held_out(row_keys(df, schema), y)
+
+
+def _held_out(keys: np.ndarray, y: np.ndarray | None) -> np.ndarray:
+    digests = np.array([int(hashlib.sha256(k.encode()).hexdigest()[:8], 16) % 1000 for k in keys], dtype=np.int64)
     held = digests < HOLDOUT_SHARE * 1000
     if y is not None:
         for outcome in np.unique(y):
@@ -75,10 +80,52 @@ MIN_LABELLED_ROWS = 30  # to train, cross-validate and hold out anything at all
 MIN_CLASS_ROWS = 10  # rows of the rarer class of a binary target, for stratified folds
 
 
-def labelled_split(df: pd.DataFrame, schema) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """The one definition of the outcome model's rows, used by training and the quality gate:
-    -> (labelled rows, target values, held-out mask). Raises DataError when there are too few
-    labelled rows to train and validate a prediction model."""
+@dataclass(frozen=True)
+class LabelledSplit:
+    """The outcome model's rows: the labelled rows, their target values, their row keys and
+    which of them are held out."""
+
+    frame: pd.DataFrame
+    y: np.ndarray
+    keys: np.ndarray
+    held: np.ndarray
+
+
+@dataclass(frozen=True)
+class Holdout:
+    """A training's held-out rows as the quality gate needs them and the version keeps them:
+    the split, the validation model (fitted without the held-out rows) and its predictions on
+    them (probabilities or values, in row order)."""
+
+    split: LabelledSplit
+    validation_model: object
+    prediction: np.ndarray
+    schema: object
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        return self.split.frame.loc[self.split.held]
+
+    @property
+    def keys(self) -> np.ndarray:
+        return self.split.keys[self.split.held]
+
+    @property
+    def train_keys(self) -> np.ndarray:
+        return self.split.keys[~self.split.held]
+
+    def table(self) -> pd.DataFrame:
+        """``holdout.parquet``: the held-out rows' schema columns, key and validation prediction,
+        so that a later version is compared with this one on rows neither trained on (all of
+        them: the served model trained on every other labelled row)."""
+        s, frame = self.schema, self.frame
+        columns = [c for c in [s.id, *s.segments, *s.feature_names, s.target.column] if c and c in frame.columns]
+        return frame[columns].assign(**{ROW_KEY: self.keys, VALIDATION_PREDICTION: self.prediction}).reset_index(drop=True)
+
+
+def labelled_split(df: pd.DataFrame, schema) -> LabelledSplit:
+    """The one definition of the outcome model's rows and of those held out. Raises DataError
+    when there are too few labelled rows to train and validate a prediction model."""
     from engine.errors import DataError
 
     target = schema.target.column
@@ -92,7 +139,8 @@ def labelled_split(df: pd.DataFrame, schema) -> tuple[pd.DataFrame, np.ndarray, 
         need = f"at least {MIN_LABELLED_ROWS} labelled rows" + ("" if numeric else f" and {MIN_CLASS_ROWS} of each outcome")
         found = f"{len(y)} labelled rows" + ("" if numeric else f", {rarer} of the rarer outcome")
         raise DataError(f"target column '{target}': {found}; a prediction model needs {need}.")
-    return frame, y, holdout_mask(frame, schema, None if numeric else y)
+    keys = row_keys(frame, schema)
+    return LabelledSplit(frame, y, keys, _held_out(keys, None if numeric else y))
 
 
 def classification_metrics(y: np.ndarray, p: np.ndarray, threshold: float = 0.5) -> dict:

@@ -53,18 +53,16 @@ class FittedVersion:
     sample: pd.DataFrame  # a seeded sample of the training table for the UI's distributions
     reference: dict  # drift reference profile (JSON-ready)
     seconds: float
-    validation_model: object = None  # the outcome model fitted without the held-out rows (for the gate)
-    held_rows: pd.DataFrame | None = None  # the held-out labelled rows, kept in the version
+    holdout: evaluation.Holdout | None = None  # for the quality gate and holdout.parquet
 
 
 @dataclass
 class OutcomeFit:
     model: object  # served: refitted on every labelled row
-    validation_model: object  # fitted without the held-out rows
     metrics: dict
     explanations: dict
     params: dict
-    held_rows: pd.DataFrame
+    holdout: evaluation.Holdout
 
 
 def fit_version(
@@ -128,8 +126,7 @@ def fit_version(
     report("drift reference", 0.97)
     reference = _reference(df, schema, analyzer)
     report("done", 1.0)
-    held = (fitted.validation_model, fitted.held_rows) if fitted else (None, None)
-    return FittedVersion(analyzer, params, metrics, explanations, insights, sample, reference, time.monotonic() - started, *held)
+    return FittedVersion(analyzer, params, metrics, explanations, insights, sample, reference, time.monotonic() - started, fitted.holdout if fitted else None)
 
 
 def _segments(space: FeatureSpace, Z: np.ndarray, cluster_index: list[int], k: int | None, seed: int) -> SegmentModel:
@@ -191,7 +188,8 @@ def _fit_outcome(df, schema, y, seed, search, budget_s, report):
     """The outcome model (binary: classifier; numeric: regressor) with its validation, the
     baseline on the same rows, and global SHAP importance."""
     numeric = schema.target.kind == "numeric"
-    frame, y, held = evaluation.labelled_split(df, schema)
+    split = evaluation.labelled_split(df, schema)
+    frame, y, held = split.frame, split.y, split.held
     categorical = tuple(schema.segments) + tuple(schema.category_names)
     base = (OutcomeRegressor if numeric else OutcomeClassifier)(features=tuple(schema.numeric_names), categorical=categorical, seed=seed, **DEFAULTS)
     train, y_train = frame.loc[~held].reset_index(drop=True), y[~held]
@@ -234,7 +232,7 @@ def _fit_outcome(df, schema, y, seed, search, budget_s, report):
     report("explanations", 0.88)
     explanations = global_importance(model, frame, seed)
     params = {k: getattr(model, k) for k in DEFAULTS}
-    return OutcomeFit(model, validation_model, metrics, explanations, params, _held_rows(holdout, held_prediction, schema))
+    return OutcomeFit(model, metrics, explanations, params, evaluation.Holdout(split, validation_model, held_prediction, schema))
 
 
 def _validation_words(cv: dict, n_train: int, n_held: int, n_all: int, numeric: bool) -> dict:
@@ -255,15 +253,6 @@ def _calibration_map(p: np.ndarray, y: np.ndarray) -> dict:
 
     iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(p, y)
     return {"x": iso.X_thresholds_.tolist(), "y": iso.y_thresholds_.tolist()}
-
-
-def _held_rows(holdout: pd.DataFrame, prediction: np.ndarray, schema: Schema) -> pd.DataFrame:
-    """The held-out labelled rows with their row key and the validation model's prediction, kept
-    in the version so that the quality gate can compare a later version with this one on rows
-    neither trained on (all of them: the served model trained on every other labelled row)."""
-    columns = [c for c in [schema.id, *schema.segments, *schema.feature_names, schema.target.column] if c and c in holdout.columns]
-    kept = holdout[columns].assign(**{evaluation.ROW_KEY: evaluation.row_keys(holdout, schema), evaluation.VALIDATION_PREDICTION: prediction})
-    return kept.reset_index(drop=True)
 
 
 def _insights(analyzer: Analyzer, sample: pd.DataFrame, Zc: np.ndarray, X: np.ndarray, y: np.ndarray | None) -> dict:

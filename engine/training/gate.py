@@ -13,12 +13,12 @@ from sklearn.metrics import roc_auc_score
 
 from engine.analysis.analyzer import Analyzer
 from engine.errors import IntegrityError, ModelNotFoundError
-from engine.training.evaluation import ROW_KEY, VALIDATION_PREDICTION, labelled_split, row_keys
+from engine.training.evaluation import ROW_KEY, VALIDATION_PREDICTION, Holdout
 
 GATE_TOLERANCE = 0.01
 
 
-def quality_gate(workspace, new: Analyzer, validation_model, frame: pd.DataFrame, *, tolerance: float = GATE_TOLERANCE, promote: bool = True) -> tuple[bool, str]:
+def quality_gate(workspace, new: Analyzer, holdout: Holdout | None, *, tolerance: float = GATE_TOLERANCE, promote: bool = True) -> tuple[bool, str]:
     """-> (promote?, reason). Never promote a version that lacks what the champion serves (an
     outcome model, features); otherwise promote only if, on each set of held-out rows, the new
     ROC AUC is not below the champion's by more than ``tolerance`` (numeric targets: RMSE not
@@ -35,27 +35,27 @@ def quality_gate(workspace, new: Analyzer, validation_model, frame: pd.DataFrame
     lost = _lost_capabilities(champion, new)
     if lost:
         return False, f"not promoted: champion {champion_version} serves {lost} and this version does not; kept as challenger"
-    if validation_model is None or champion.outcome is None:
+    if holdout is None or champion.outcome is None:
         return True, "champion has no outcome model to compare; promoted"
     same_target = (champion.schema.target.column, champion.schema.target.kind) == (new.schema.target.column, new.schema.target.kind)
-    if not same_target or not _scorable(champion, frame):
+    held = holdout.frame  # exactly the rows training held out, with their validation predictions
+    if not same_target or not _scorable(champion, held):
         return False, f"champion {champion_version} cannot be scored on these rows (other columns or target); kept as challenger (promote it by hand)"
-    target = new.schema.target.column
-    labelled, _, mask = labelled_split(frame, new.schema)  # exactly the rows training held out
-    held = labelled[mask]
+    target, model = new.schema.target.column, holdout.validation_model
+    unseen = np.ones(len(held), dtype=bool)
     checks = []
     own = workspace.table("holdout", champion_version)
     if own is not None and ROW_KEY in own.columns:
         own_keys = own[ROW_KEY].astype(str).to_numpy()
         # The served champion was refitted on all its rows, its held-out ones included.
-        held = held[~np.isin(row_keys(held, new.schema), own_keys)]
+        unseen = ~np.isin(holdout.keys, own_keys)
         # Neither validation model saw these (a row the new one trained on is left out).
-        own = own[~np.isin(own_keys, row_keys(labelled[~mask], new.schema))]
+        own = own[~np.isin(own_keys, holdout.train_keys)]
         if {VALIDATION_PREDICTION, target} <= set(own.columns) and _scorable(new, own):
-            checks.append(_compare(own[VALIDATION_PREDICTION].to_numpy(float), validation_model.predict_design(validation_model.design(own)), own[target].to_numpy(float), new, tolerance, f"{champion_version}'s own held-out rows"))
-    if len(held):
-        champion_design = champion.outcome.design(held)
-        checks.append(_compare(champion.outcome.predict_design(champion_design), validation_model.predict_design(validation_model.design(held)), held[target].to_numpy(float), new, tolerance, "this training's held-out rows the champion never saw"))
+            checks.append(_compare(own[VALIDATION_PREDICTION].to_numpy(float), model.predict_design(model.design(own)), own[target].to_numpy(float), new, tolerance, f"{champion_version}'s own held-out rows"))
+    if unseen.any():
+        rows = held[unseen]
+        checks.append(_compare(champion.outcome.predict_design(champion.outcome.design(rows)), holdout.prediction[unseen], rows[target].to_numpy(float), new, tolerance, "this training's held-out rows the champion never saw"))
     checks = [c for c in checks if c is not None]
     if not checks:
         return True, "too few held-out rows (or one class) to compare; promoted"

@@ -46,8 +46,8 @@ def train_version(
         for name in ("metrics", "explanations", "insights", "reference"):
             files[f"{name}.json"] = _json_writer(getattr(fitted, name))
         files["sample.parquet"] = lambda p: fitted.sample.to_parquet(p, index=False)
-        if fitted.held_rows is not None:
-            files["holdout.parquet"] = lambda p: fitted.held_rows.to_parquet(p, index=False)
+        if fitted.holdout is not None:
+            files["holdout.parquet"] = lambda p: fitted.holdout.table().to_parquet(p, index=False)
         # The given monthly series, else one from the schema's time column (if it has one).
         series_frame = read_table(series) if series is not None else benchmark_series(frame, schema)
         if series_frame is not None:
@@ -63,7 +63,7 @@ def train_version(
             "train_seconds": round(fitted.seconds, 2),
         }
         version = registry.write_version(files, manifest)
-        promoted, reason = quality_gate(workspace, fitted.analyzer, fitted.validation_model, frame, tolerance=tolerance, promote=promote)
+        promoted, reason = quality_gate(workspace, fitted.analyzer, fitted.holdout, tolerance=tolerance, promote=promote)
         registry.set_alias("champion" if promoted else "challenger", version, reason, actor=actor)
     return {"version": version, "promoted": promoted, "reason": reason, "metrics": manifest["metrics"], "seconds": manifest["train_seconds"]}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -36,11 +37,12 @@ def read_table_bytes(name: str, data: bytes, *, max_bytes: int | None = None, ma
         raise DataError(f"{name}: the file is empty; expected a CSV or Parquet table with a header row.")
     if suffix not in TABLE_TYPES:
         raise DataError(f"{name}: not a table; expected a .csv or .parquet file, got '.{suffix}'.")
+    source = io.BytesIO(data)
     if max_columns is not None and suffix == "csv":
-        fields = data[: data.find(b"\n") if b"\n" in data else len(data)].count(b",") + 1
+        fields = _header_line(source).count(",") + 1
         if fields > max_columns:
             raise DataError(f"{name}: the header has {fields:,} columns; the limit is {max_columns:,}.")
-    frame = _parse(name, io.BytesIO(data), parquet=suffix == "parquet", max_rows=max_rows)
+    frame = _parse(name, source, parquet=suffix == "parquet", max_rows=max_rows)
     if max_rows is not None and len(frame) > max_rows:
         raise DataError(f"{name}: more than {max_rows:,} rows; the limit is {max_rows:,} per table.")
     if max_columns is not None and len(frame.columns) > max_columns:
@@ -49,6 +51,8 @@ def read_table_bytes(name: str, data: bytes, *, max_bytes: int | None = None, ma
 
 
 def _parse(name: str, source, *, parquet: bool, max_rows: int | None = None) -> pd.DataFrame:
+    if isinstance(source, io.BytesIO):
+        source.seek(0)
     try:
         frame = pd.read_parquet(source) if parquet else pd.read_csv(source, encoding="utf-8-sig", nrows=None if max_rows is None else max_rows + 1)
     except UnicodeDecodeError as exc:
@@ -70,15 +74,19 @@ def _parse(name: str, source, *, parquet: bool, max_rows: int | None = None) -> 
 def _check_header(name: str, source) -> None:
     """Refuse repeated column names: pandas would rename the second 'x' to 'x.1' and one of the
     two would be used without a word."""
-    if isinstance(source, io.BytesIO):
-        first = source.getvalue().split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
-    else:
-        with open(source, encoding="utf-8-sig", errors="replace") as f:
-            first = f.readline()
-    names = [n.strip() for n in next(csv.reader([first]), [])]
-    repeated = sorted({n for n in names if names.count(n) > 1})
+    counts = Counter(n.strip() for n in next(csv.reader([_header_line(source)]), []))
+    repeated = sorted(n for n, count in counts.items() if count > 1)
     if repeated:
         raise DataError(f"{name}: the header repeats {repeated}; expected each column name once (which one holds the values?).")
+
+
+def _header_line(source) -> str:
+    """The first line of a CSV file or buffer, read alone (no copy of the rest)."""
+    if isinstance(source, io.BytesIO):
+        source.seek(0)
+        return source.readline().decode("utf-8-sig", errors="replace")
+    with open(source, encoding="utf-8-sig", errors="replace") as f:
+        return f.readline()
 
 
 def _megabytes(n: int) -> str:

@@ -200,10 +200,9 @@ def _feedback_time(i: int, ts):
     if ts is None or (isinstance(ts, float) and np.isnan(ts)):
         return None
     try:
-        stamp = pd.Timestamp(ts)
+        stamp = _when(ts, None)
     except (TypeError, ValueError, OverflowError):
         raise DataError(f"feedback row {i}: ts {ts!r} is not a time; expected e.g. 2026-05-31T12:00:00Z.") from None
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
     latest = pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=1)
     if not EARLIEST_FEEDBACK <= stamp <= latest:
         raise DataError(f"feedback row {i}: ts {ts!r} is outside 2000-01-01 .. now; expected when the outcome was observed.")

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import math
 
+from engine.analysis import wording
+
 
 def is_missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def number(value, digits: int = 2) -> str:
-    """1234567.891 -> '1,234,567.89'; whole numbers lose their decimals."""
+def number(value) -> str:
+    """A number for people, as the engine's sentences write it: thousands separators, whole
+    from 1,000 up, else 4 significant digits, never an exponent ('868,600', '12.35', '0.0457')."""
+    return "—" if is_missing(value) else wording.number(float(value))
+
+
+def signed(value) -> str:
+    """A change: "+1,250", "-0.0457", "0" (an ASCII minus: st.metric colours a delta by it)."""
     if is_missing(value):
         return "—"
-    value = float(value)
-    if value.is_integer() and abs(value) >= 1:
-        return f"{value:,.0f}"
-    return f"{value:,.{digits}f}"
+    text = number(abs(float(value)))
+    return text if float(value) == 0 else ("+" if float(value) > 0 else "-") + text
 
 
 def percent(value, digits: int = 1) -> str:

@@ -1,4 +1,7 @@
-"""Entry script: page config, first-start bootstrap and the page list. Nothing else."""
+"""Entry script: page config, the page list, then the first-start check. Nothing else.
+
+The pages are registered before anything else runs, so the sidebar never falls back to
+Streamlit's automatic file list, and a page opened during the first start shows its progress."""
 
 import sys
 from pathlib import Path
@@ -10,26 +13,20 @@ if str(ROOT) not in sys.path:  # `streamlit run app/main.py` puts only app/ on t
 import streamlit as st  # noqa: E402
 
 from app import bootstrap, common  # noqa: E402
-from engine.errors import BenchError  # noqa: E402
 
 st.set_page_config(page_title="Benchmarking AI", page_icon="📊", layout="wide")
 
-try:
-    bootstrap.ensure_ready(common.workspace())
-except BenchError as exc:
-    st.error(f"The app could not prepare its first model: {exc}")
+VIEWS = Path(__file__).parent / "views"  # not "pages/": that name makes Streamlit list raw file names
+page = st.navigation([
+    st.Page(VIEWS / "analyze.py", title="Analyze", icon="🔎", default=True),
+    st.Page(VIEWS / "benchmarks.py", title="Benchmarks", icon="📈"),
+    st.Page(VIEWS / "segments.py", title="Segments", icon="🧩"),
+    st.Page(VIEWS / "model.py", title="Model & explanations", icon="🧠"),
+    st.Page(VIEWS / "monitoring.py", title="Monitoring", icon="🩺"),
+    st.Page(VIEWS / "models.py", title="Models", icon="🗂️"),
+    st.Page(VIEWS / "batch.py", title="Batch", icon="📦"),
+])
+if not bootstrap.ensure_ready(common.workspace()):
     st.stop()
-
-PAGES = Path(__file__).parent / "pages"
-pages = [
-    st.Page(PAGES / "analyze.py", title="Analyze", icon="🔎", default=True),
-    st.Page(PAGES / "benchmarks.py", title="Benchmarks", icon="📈"),
-    st.Page(PAGES / "segments.py", title="Segments", icon="🧩"),
-    st.Page(PAGES / "model.py", title="Model & explanations", icon="🧠"),
-    st.Page(PAGES / "monitoring.py", title="Monitoring", icon="🩺"),
-    st.Page(PAGES / "models.py", title="Models", icon="🗂️"),
-    st.Page(PAGES / "batch.py", title="Batch", icon="📦"),
-]
-page = st.navigation(pages)
 common.sidebar()
 page.run()

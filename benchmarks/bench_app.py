@@ -20,13 +20,13 @@ def analyze_change(at):
 
 
 PAGES = {
-    "Analyze (submit company 3)": ("pages/analyze.py", analyze_change),
-    "Benchmarks": ("pages/benchmarks.py", lambda at: at.selectbox(key="bm_feature").set_value("technology").run()),
-    "Segments": ("pages/segments.py", lambda at: at.run()),
-    "Model & explanations": ("pages/model.py", lambda at: at.selectbox(key="dep_feature").set_value("data").run()),
-    "Monitoring": ("pages/monitoring.py", lambda at: at.slider(key="mon_days").set_value(14).run()),
-    "Models": ("pages/models.py", lambda at: at.run()),
-    "Batch": ("pages/batch.py", lambda at: at.run()),
+    "Analyze (submit company 3)": ("views/analyze.py", analyze_change),
+    "Benchmarks": ("views/benchmarks.py", lambda at: at.selectbox(key="bm_feature").set_value("technology").run()),
+    "Segments": ("views/segments.py", lambda at: at.run()),
+    "Model & explanations": ("views/model.py", lambda at: at.selectbox(key="dep_feature").set_value("data").run()),
+    "Monitoring": ("views/monitoring.py", lambda at: at.slider(key="mon_days").set_value(14).run()),
+    "Models": ("views/models.py", lambda at: at.run()),
+    "Batch": ("views/batch.py", lambda at: at.run()),
 }
 
 

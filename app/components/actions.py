@@ -26,7 +26,7 @@ def actions_data(analysis: dict, features: dict[str, dict]) -> list[dict]:
             "peer_uplift": _points(r["peer_uplift"]),
             "note": r.get("note", ""),
             # A probability moves in percentage points; a predicted number in its own units.
-            "model_effect": _signed(fmt.number(r.get("model_effect"), 3)) if numeric else _points(r.get("model_effect")),
+            "model_effect": fmt.signed(r.get("model_effect")) if numeric else _points(r.get("model_effect")),
             "evidence": ", ".join(str(e) for e in r["evidence"]),
         })
     return rows
@@ -52,7 +52,3 @@ def render(analysis: dict, features: dict[str, dict]) -> None:
 def _points(value) -> str:
     """A difference of two shares in percentage points: '+12.3 pts'."""
     return "—" if fmt.is_missing(value) else f"{100 * value:+.1f} pts"
-
-
-def _signed(text: str) -> str:
-    return text if text.startswith(("-", "−", "—")) else "+" + text

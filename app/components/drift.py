@@ -10,19 +10,36 @@ from app import format as fmt
 
 
 def verdict_text(report: dict) -> str:
-    """One sentence: dataset drift or not, how many columns drifted, in which data (or that
-    there are too few rows for a verdict)."""
+    """The verdict in words, the same one the metrics, the table and the alerts show: whether
+    the inputs drifted as a whole, which columns drifted (even below the dataset's share), and
+    whether the model's predictions drifted; or that there are too few rows for a verdict."""
     ds = report["dataset"]
     if not report.get("enough_rows", True):
         return (f"Not enough rows yet for a verdict: {report['n_current']:,} in {report['source']}, "
                 f"{report['min_rows']:,} needed. The statistics below are shown for information only.")
-    return (f"{'Dataset drift detected' if ds['dataset_drift'] else 'No dataset drift'}: {ds['n_drifted']} of {ds['n_columns']} "
-            f"columns drifted ({fmt.percent(ds['drifted_share'])}) in {report['source']}.")
+    inputs = (f"Input drift: {ds['n_drifted']} of {ds['n_columns']} columns drifted ({fmt.percent(ds['drifted_share'])}), "
+              f"more than the {fmt.percent(ds['dataset_threshold'], 0)} that makes the dataset drift" if ds["dataset_drift"]
+              else f"No input drift as a whole: {ds['n_drifted']} of {ds['n_columns']} columns drifted, under the {fmt.percent(ds['dataset_threshold'], 0)} that makes the dataset drift")
+    prob = report.get("probability")
+    outputs = "" if not prob else "; the model's predictions drifted" if prob["drifted"] else "; the model's predictions are stable"
+    return f"{inputs}{outputs} (in {report['source']})."
+
+
+def tone(report: dict) -> str:
+    """'info' without a verdict, 'error' for input or prediction drift, 'warning' when only
+    some columns drifted, else 'success'."""
+    if not report.get("enough_rows", True):
+        return "info"
+    ds, prob = report["dataset"], report.get("probability") or {}
+    if ds["dataset_drift"] or prob.get("drifted"):
+        return "error"
+    return "warning" if ds["n_drifted"] else "success"
 
 
 def columns_data(report: dict, features: dict[str, dict]) -> pd.DataFrame:
     """Per column (by its label): the verdict in words, the test's statistic against its
-    threshold, the missing share in training and now, and PSI."""
+    threshold and the missing share in training and now. (PSI is in the JSON report; it does not
+    decide, so it is not shown beside the statistic that does.)"""
     rows = []
     for c in report["columns"]:
         verdict = ("values drifted" if c["drifted"] else "") + (" and " if c["drifted"] and c["missing_drifted"] else "") + ("missing share moved" if c["missing_drifted"] else "")
@@ -33,7 +50,6 @@ def columns_data(report: dict, features: dict[str, dict]) -> pd.DataFrame:
             "Statistic": c["statistic"],
             "Threshold": c["threshold"],
             "Missing (training → now)": f"{fmt.percent(c['reference_missing'], 0)} → {fmt.percent(c['current_missing'], 0)}",
-            "PSI": c["psi"],
         })
     return pd.DataFrame(rows)
 
@@ -55,19 +71,28 @@ def render(report: dict, current: pd.DataFrame, reference: pd.DataFrame, feature
     ds = report["dataset"]
     m = st.columns(4)
     enough = report.get("enough_rows", True)
-    m[0].metric("Dataset verdict", ("DRIFT" if ds["dataset_drift"] else "No drift") if enough else "Not enough rows yet")
-    m[1].metric("Drifted columns", f"{ds['n_drifted']} of {ds['n_columns']}", help=f"Dataset drift when more than {fmt.percent(ds['dataset_threshold'], 0)} of columns drift.")
-    m[2].metric("Rows checked", f"{report['n_current']:,}", help=report["source"])
+    inputs = ("DRIFT" if ds["dataset_drift"] else f"{ds['n_drifted']} column(s)" if ds["n_drifted"] else "No drift") if enough else "No verdict yet"
+    m[0].metric("Input drift", inputs, help=f"The inputs drift as a whole when at least {fmt.percent(ds['dataset_threshold'], 0)} of the columns drift; "
+                "a column can drift on its own below that share (the table says which).")
+    m[1].metric("Drifted columns", f"{ds['n_drifted']} of {ds['n_columns']}", help="Columns whose values or share of missing values moved (table below).")
+    m[2].metric("Rows checked", f"{report['n_current']:,}", help=f"Rows compared with the training data: {report['source']}.")
     prob = report.get("probability")
     if prob:
-        m[3].metric("Probability drift", "DRIFT" if prob["drifted"] else "stable", help=f"{prob['test']} = {prob['statistic']:.3f} (threshold {prob['threshold']})")
-    (st.info if not enough else st.error if ds["dataset_drift"] else st.success)(verdict_text(report))
+        m[3].metric("Prediction drift", ("DRIFT" if prob["drifted"] else "stable") if enough else "No verdict yet",
+                    help="Did the model's predictions move against its predictions on the training data? "
+                    f"{TEST_WORDS.get(prob['test'], prob['test'])} = {fmt.number(prob['statistic'])}, drifts at {fmt.number(prob['threshold'])}.")
+    getattr(st, tone(report))(verdict_text(report))
     left_out = report.get("left_out")
     if left_out:  # rows outside the schema (e.g. beyond a feature's bounds) are not compared
         st.warning(f"{left_out['rows']:,} of {left_out['of']:,} rows were left out because they fail the schema: " + "; ".join(left_out["problems"]) + ".")
     left, right = st.columns([3, 2])
     table = columns_data(report, features)
-    left.dataframe(table.style.format({"Statistic": "{:.3f}", "Threshold": "{:.3f}", "PSI": "{:.3f}"}, na_rep="—"), hide_index=True, width="stretch")
+    left.dataframe(table.style.format({"Statistic": "{:.3f}", "Threshold": "{:.3f}"}, na_rep="—"), hide_index=True, width="stretch",
+                   column_config={"Verdict": st.column_config.Column(help="What moved in this column against the training data."),
+                                  "Test": st.column_config.Column(help="What the statistic measures."),
+                                  "Statistic": st.column_config.Column(help="How far this column moved, in the test's own measure (see Test)."),
+                                  "Threshold": st.column_config.Column(help="The column drifts when its statistic reaches this (and the move is beyond chance)."),
+                                  "Missing (training → now)": st.column_config.Column(help="Share of rows without a value, in training and now.")})
     left.caption("A column drifts when its statistic passes the threshold and the difference is beyond chance (p < 0.01), "
                  "or when its share of missing values moved by 5 points or more; the dataset drifts when enough columns do.")
     columns = [c["column"] for c in report["columns"]]
@@ -76,3 +101,4 @@ def render(report: dict, current: pd.DataFrame, reference: pd.DataFrame, feature
                              format_func=lambda c: features.get(c, {}).get("label", c) + (" ⚠️" if c in drifted else ""), key="mon_column")
     if column in current.columns:
         right.plotly_chart(charts.plot_reference_vs_current(reference[column], current[column], title="Reference (training) vs current"), width="stretch")
+        right.caption("Share of rows per value range (or category): the training sample against the rows checked.")

@@ -32,8 +32,8 @@ def compare_data(models: list[dict], a: str, b: str) -> list[dict]:
     for split in ("holdout", "cv"):
         for k in METRICS:
             va, vb = by[a].get(split, {}).get(k), by[b].get(split, {}).get(k)
-            rows.append({"metric": f"{split} {k}", a if a != b else f"{a} (A)": fmt.number(va, 4), b if a != b else f"{b} (B)": fmt.number(vb, 4),
-                         "difference (A − B)": fmt.number(va - vb, 4) if va is not None and vb is not None else "—"})
+            rows.append({"metric": f"{split} {k}", a if a != b else f"{a} (A)": fmt.number(va), b if a != b else f"{b} (B)": fmt.number(vb),
+                         "difference (A − B)": fmt.signed(va - vb) if va is not None and vb is not None else "—"})
     return rows
 
 

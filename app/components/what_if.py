@@ -71,7 +71,7 @@ def render(analysis: dict, features: dict[str, dict], sample: pd.DataFrame, stat
         new = common.workspace().what_if(analysis["profile"], changed, ref=analysis["model_version"])["prediction"]
         if "value" in new:  # a numeric target: the predicted value, in its own units
             old = analysis["prediction"]["value"]
-            st.metric("Predicted value after the changes", fmt.number(new["value"]), delta=f"{new['value'] - old:+,.4g}")
+            st.metric("Predicted value after the changes", fmt.number(new["value"]), delta=fmt.signed(new["value"] - old))
         else:
             old = analysis["prediction"]["probability"]
             st.metric("Probability after the changes", fmt.percent(new["probability"]), delta=f"{(new['probability'] - old) * 100:+.1f} points")

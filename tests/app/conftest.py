@@ -23,12 +23,12 @@ def ws(app_home):
 
 # Every page but Analyze, with a heading it must show.
 PAGES = [
-    ("pages/benchmarks.py", "Monthly benchmarks"),
-    ("pages/segments.py", "Segment profiles"),
-    ("pages/model.py", "Held-out ROC AUC"),
-    ("pages/monitoring.py", "Alerts"),
-    ("pages/models.py", "Registry"),
-    ("pages/batch.py", "Batch scoring"),
+    ("views/benchmarks.py", "Monthly benchmarks"),
+    ("views/segments.py", "Segment profiles"),
+    ("views/model.py", "Held-out ROC AUC"),
+    ("views/monitoring.py", "Alerts"),
+    ("views/models.py", "Registry"),
+    ("views/batch.py", "Batch scoring"),
 ]
 
 

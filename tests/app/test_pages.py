@@ -113,22 +113,31 @@ def test_every_page_renders(app, page, expected):
 
 
 def test_segments_page_names_every_segment(app, ws):
-    app.switch_page("pages/segments.py").run()
+    app.switch_page("views/segments.py").run()
     page = texts(app)
     for s in ws.details()["insights"]["segments"]:
         assert s["name"] in page
 
 
 def test_monitoring_shows_drift_verdict_and_alerts(app, ws):
-    app.switch_page("pages/monitoring.py").run()
+    app.switch_page("views/monitoring.py").run()
     page = texts(app)
-    assert "Dataset verdict" in page
+    report = ws.monitoring.drift()
+    ds = report["dataset"]
+    metrics = {m.label: m.value for m in app.metric}
+    expected = "DRIFT" if ds["dataset_drift"] else f"{ds['n_drifted']} column(s)" if ds["n_drifted"] else "No drift"
+    assert metrics["Input drift"] == expected
+    assert metrics["Drifted columns"] == f"{ds['n_drifted']} of {ds['n_columns']}"
+    table = next(d.value for d in app.dataframe if "Verdict" in d.value.columns)
+    labels = {f["name"]: f["label"] for f in ws.details()["manifest"]["schema"]["features"]}
+    shown = set(table.loc[table["Verdict"] != "stable", "Column"])
+    assert shown == {labels.get(c, c) for c in ds["drifted_columns"]}
     for alert in ws.monitoring.alerts()[:3]:
         assert alert["message"] in page
 
 
 def test_benchmarks_company_percentile_rows(app):
-    app.switch_page("pages/benchmarks.py").run()
+    app.switch_page("views/benchmarks.py").run()
     app.selectbox(key="bm_entity").set_value("3").run()
     assert not app.exception
     assert any("Rank" in d.value.columns for d in app.dataframe)
@@ -144,7 +153,7 @@ def test_admin_actions_locked_with_password(app_home, monkeypatch):
 
     monkeypatch.setenv("BENCHAI_ADMIN_PASSWORD_HASH", hash_password("secret"))
     at = AppTest.from_file(MAIN, default_timeout=120).run()
-    at.switch_page("pages/models.py").run()
+    at.switch_page("views/models.py").run()
     assert not at.exception
     assert at.button(key="retrain").disabled
     assert "admin action" in texts(at)
@@ -197,7 +206,7 @@ def test_upload_with_wrong_columns_fails_schema_check(app_home):
 
 
 def test_model_page_states_validation_and_baseline(app, ws):
-    app.switch_page("pages/model.py").run()
+    app.switch_page("views/model.py").run()
     metrics = ws.details()["metrics"]
     table = app.dataframe[0].value
     baseline_column = "Baseline (logistic regression), held-out"

@@ -93,7 +93,7 @@ def test_every_page_speaks_of_customers(capp, page, expected):
 
 
 def test_benchmarks_series_from_the_time_column(capp, cws):
-    capp.switch_page("pages/benchmarks.py").run()
+    capp.switch_page("views/benchmarks.py").run()
     series = cws.table("series")
     assert set(series["region"]) == {"all", "East", "North", "South", "West"}
     assert capp.selectbox(key="bm_series_region_all").value == "all"
@@ -106,7 +106,7 @@ def test_benchmarks_series_from_the_time_column(capp, cws):
 
 
 def test_model_page_shows_out_of_time_validation(capp, cws):
-    capp.switch_page("pages/model.py").run()
+    capp.switch_page("views/model.py").run()
     table = capp.dataframe[0].value
     later = cws.details()["metrics"]["out_of_time"]
     assert table.loc[table["Metric"] == "ROC AUC", "Out-of-time"].iloc[0] == f"{later['roc_auc']:.3f}"

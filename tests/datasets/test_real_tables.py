@@ -104,7 +104,7 @@ def test_pages_show_a_numeric_prediction(diabetes, monkeypatch):
     shown = {m.label: m.value for m in at.metric}
     assert shown["Disease progression"] == f"{value:,.2f}"
     assert shown["Predicted value after the changes"] == f"{value:,.2f}"  # nothing moved yet
-    at.switch_page("pages/model.py").run()
+    at.switch_page("views/model.py").run()
     assert not at.exception
     held = ws.details()["metrics"]["holdout"]
     assert {m.label: m.value for m in at.metric}["Held-out R²"] == f"{held['r2']:.3f}"

@@ -71,7 +71,7 @@ def raise_alert(
 
 
 def list_alerts(
-    db: Database, open_only: bool = False, limit: int = 200, state: str | None = None
+    db: Database, open_only: bool = False, limit: int | None = 200, state: str | None = None
 ) -> list[dict]:
     """Alerts, newest first: all, the unresolved ones (``open_only``: open or acknowledged),
     or those in one lifecycle ``state``."""

@@ -102,7 +102,7 @@ class Store:
         return alerts.raise_alert(self._db, kind, key, severity, message, details)
 
     def alerts(
-        self, open_only: bool = False, limit: int = 200, state: str | None = None
+        self, open_only: bool = False, limit: int | None = 200, state: str | None = None
     ) -> list[dict]:
         """Alerts, newest first, each with its ``state``: all of them, the unresolved ones
         (``open_only``: open or acknowledged), or those in one ``state``."""

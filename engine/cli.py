@@ -79,6 +79,14 @@ def _add_monitoring_commands(sub, common: argparse.ArgumentParser) -> None:
 
     sub.add_parser("monitor", parents=[common], help="monitoring summary: volume, drift, performance, alerts")
 
+    s = sub.add_parser("alerts", parents=[common], help="list alerts, or acknowledge / resolve one")
+    s.add_argument("--state", choices=["open", "acknowledged", "resolved", "all"], default=None, help="which alerts to list (default: those not resolved)")
+    asub = s.add_subparsers(dest="action")
+    for action in ("acknowledge", "resolve"):
+        a = asub.add_parser(action, parents=[common], help=f"{action} one alert by its id")
+        a.add_argument("id", type=int)
+        a.add_argument("--by", default="local", help="who does it, kept with the alert (default: local)")
+
     s = sub.add_parser("feedback", parents=[common], help="record actual outcomes from a table")
     s.add_argument("--data", required=True, help="CSV/Parquet: the target column (or outcome 0/1) and prediction_id or the schema's id column")
 
@@ -158,6 +166,12 @@ def run(args: argparse.Namespace) -> int:
         _print(ws.monitoring.drift(args.current, days=args.days, tests=_pairs(args.test, str), thresholds=_pairs(args.threshold, float)))
     elif args.command == "monitor":
         _print(ws.monitoring.summary())
+    elif args.command == "alerts":
+        if args.action is None:
+            _print(ws.monitoring.alerts(open_only=args.state is None, state=None if args.state in (None, "all") else args.state))
+        else:
+            change = ws.monitoring.acknowledge_alert if args.action == "acknowledge" else ws.monitoring.resolve_alert
+            _print(change(args.id, by=args.by))
     elif args.command == "feedback":
         _print(ws.monitoring.record_feedback(args.data))
     elif args.command == "replay":

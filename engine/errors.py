@@ -41,3 +41,11 @@ class IntegrityError(BenchError):
 
 class TrainingBusyError(BenchError):
     """Another training run holds the lock for this HOME."""
+
+
+class AlertNotFoundError(BenchError, LookupError):
+    """No alert with the given id."""
+
+
+class AlertStateError(BenchError):
+    """An alert cannot make the asked move from its state (acknowledging a resolved alert)."""

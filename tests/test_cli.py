@@ -237,3 +237,30 @@ def test_argument_mistakes_are_one_line_errors_not_tracebacks(cli_home, tmp_path
     err = capsys.readouterr().err
     assert err.startswith("error: ") and words.format(**names) in err and "Traceback" not in err
     assert not (tmp_path / "no-such-home").exists()  # a mistyped --home is not created
+
+
+def test_alerts_list_acknowledge_and_resolve(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("BENCHAI_DB_URL", raising=False)
+    from engine import api
+
+    alert, _ = api.workspace(tmp_path).store.raise_alert("data_drift", "v0001", "high", "Dataset drift")
+    ident = str(alert["id"])
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main([*argv, "--home", str(tmp_path)])
+        printed = capsys.readouterr()
+        return code, printed.out, printed.err
+
+    code, out, _ = run("alerts")
+    assert code == 0 and [(a["id"], a["state"]) for a in json.loads(out)] == [(alert["id"], "open")]
+    code, out, _ = run("alerts", "acknowledge", ident, "--by", "ana")
+    assert code == 0 and (json.loads(out)["state"], json.loads(out)["acknowledged_by"]) == ("acknowledged", "ana")
+    assert json.loads(run("alerts", "--state", "open")[1]) == []
+    code, out, _ = run("alerts", "resolve", ident)
+    assert code == 0 and (json.loads(out)["state"], json.loads(out)["resolved_by"]) == ("resolved", "local")
+    assert json.loads(run("alerts")[1]) == []
+    assert [a["state"] for a in json.loads(run("alerts", "--state", "all")[1])] == ["resolved"]
+    code, _, err = run("alerts", "acknowledge", ident)
+    assert code == 2 and f"Alert {ident} was resolved" in err and "Traceback" not in err
+    code, _, err = run("alerts", "resolve", "999")
+    assert code == 2 and "No alert with id 999." in err

@@ -12,6 +12,8 @@ import pytest
 
 from engine import api
 from engine.cli import main as cli
+from engine.monitoring.alerts import DRIFT_KINDS, alert_candidates
+from engine.monitoring.monitor import CONDITION_CLEARED
 from engine.monitoring.performance import estimated_performance
 from engine.monitoring.routing import compare_models, route
 
@@ -63,6 +65,55 @@ def test_realised_and_estimated_performance_are_close(replayed):
     both = both[both["n_r"] > 100]
     # Label-free estimates from calibrated probabilities track the realised accuracy.
     assert (both["accuracy_r"] - both["accuracy_e"]).abs().mean() < 0.08
+
+
+def test_drift_alerts_follow_the_current_verdict(replayed, tmp_path):
+    """A drift alert names features by their labels; when the served version's drift clears it
+    is resolved by the monitor (acknowledged or not), and it opens anew when drift returns.
+    No verdict (no rows in the window) clears nothing."""
+    home, _, summary = replayed
+    work = tmp_path / "home"
+    shutil.copytree(home, work)
+    ws = api.workspace(work)
+
+    def drift_alerts() -> list[dict]:
+        return [a for a in ws.monitoring.alerts(open_only=True) if a["kind"] in DRIFT_KINDS]
+
+    labels = {f.name: f.label for f in ws.champion().schema.features}
+    (drift,) = drift_alerts()
+    columns = drift["details"]["columns"]
+    assert any(labels.get(c, c) != c for c in columns)  # the check below is not vacuous
+    assert all(labels.get(c, c) in drift["message"] for c in columns), drift["message"]
+    ws.monitoring.acknowledge_alert(drift["id"], "analyst")
+
+    end = pd.Timestamp(summary["to"])
+    ws.monitoring.check_alerts(now=end + pd.Timedelta(days=60))  # an empty window: no verdict
+    assert [(a["id"], a["state"]) for a in drift_alerts()] == [(drift["id"], "acknowledged")]
+
+    baseline_week = end - pd.Timedelta(weeks=5)  # the replay's first half: the unchanged population
+    assert ws.monitoring.drift(now=baseline_week)["dataset"]["drifted_columns"] == []
+    ws.monitoring.check_alerts(now=baseline_week)
+    assert drift_alerts() == []
+    cleared = next(a for a in ws.monitoring.alerts() if a["id"] == drift["id"])
+    assert (cleared["state"], cleared["resolved_by"], cleared["acknowledged_by"]) == ("resolved", CONDITION_CLEARED, "analyst")
+
+    ws.monitoring.check_alerts(now=end)  # the drifted weeks again
+    (again,) = drift_alerts()
+    assert again["id"] != drift["id"] and again["key"] == drift["key"] and again["state"] == "open"
+
+
+def test_alert_messages_use_labels_and_words():
+    settings = {"min_roc_auc": 0.65, "min_accuracy": 0.7, "feedback_retrain_rows": 10**9}
+    drift = {"model_version": "v0003", "enough_rows": True, "dataset": {"dataset_drift": False, "drifted_columns": ["tech", "region"], "n_drifted": 2, "n_columns": 9}}
+    estimated = pd.DataFrame({"bucket": [pd.Timestamp("2026-02-23"), pd.Timestamp("2026-03-02")], "roc_auc": [0.9, 0.612], "accuracy": [0.9, 0.71]})
+    realised = pd.DataFrame({"bucket": [pd.Timestamp("2026-03-02")], "roc_auc": [np.nan], "accuracy": [0.5]})
+    out = alert_candidates(drift, estimated, realised, 0, settings, labels={"tech": "Technology maturity"})
+    assert [(c["kind"], c["key"], c["message"]) for c in out] == [
+        ("column_drift", "v0003:region,tech", "Drift in 2 column(s): Technology maturity, region."),
+        ("estimated_performance", "roc_auc:2026-03-02", "Estimated ROC AUC 0.612 is under the floor 0.650 for the week of 2026-03-02."),
+        ("realised_performance", "accuracy:2026-03-02", "Realised accuracy 0.500 is under the floor 0.700 for the week of 2026-03-02."),
+    ]
+    assert out[0]["details"] == {"columns": ["tech", "region"]}  # raw names for programs
 
 
 def test_estimated_performance_is_exact_for_calibrated_certainty():
@@ -128,7 +179,7 @@ def test_auto_policy_retrains_through_the_quality_gate(replayed, tmp_path):
     home, _, _ = replayed
     work = tmp_path / "home"
     shutil.copytree(home, work)
-    api.workspace(work).store.resolve_alert(api.workspace(work).monitoring.alerts(open_only=True)[0]["id"])
+    api.workspace(work).store.resolve_alert(api.workspace(work).monitoring.alerts(open_only=True)[0]["id"], "test")
     before = api.workspace(work).models()
     api.workspace(work).update_settings({"retrain_policy": "auto"})
     api.workspace(work).monitoring.check_alerts(now="2026-11-01T00:00:00Z")
@@ -161,8 +212,6 @@ def test_no_drift_verdict_from_a_handful_of_rows(replayed, tmp_path):
     few = pd.read_csv(paths["current"]).head(10)
     report = ws.monitoring.drift(few)
     assert report["enough_rows"] is False and report["min_rows"] == 100 and report["n_current"] == 10
-    from engine.monitoring.alerts import alert_candidates
-
     drifted = {**report, "dataset": {**report["dataset"], "dataset_drift": True}}
     drifted["columns"] = [{**c, "drifted": True} for c in report["columns"]]
     assert not [a for a in alert_candidates(drifted, None, None, 0, ws.settings) if "drift" in a["kind"]]

@@ -8,8 +8,8 @@ SHOWN = 20
 
 
 def alerts_data(alerts: list[dict]) -> list[dict]:
-    """Severity and one line of text per alert: message, status and how often it was seen."""
-    return [{"severity": a["severity"], "text": f"**{a['severity'].upper()}** · {a['message']} ({a['status']}, seen {a['count']}×)"} for a in alerts]
+    """Severity and one line of text per alert: message, lifecycle state and how often it was seen."""
+    return [{"severity": a["severity"], "text": f"**{a['severity'].upper()}** · {a['message']} ({a['state']}, seen {a['count']}×)"} for a in alerts]
 
 
 def render(alerts: list[dict]) -> None:

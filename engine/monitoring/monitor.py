@@ -12,13 +12,16 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import DataError, ModelNotFoundError
-from engine.monitoring.alerts import alert_candidates
+from engine.monitoring.alerts import alert_candidates, drift_alert_version
 from engine.monitoring.drift import ReferenceProfile, drift_report, series_drift
 from engine.monitoring.performance import estimated_performance, realised_performance
 from engine.monitoring.routing import compare_models
 from engine.schema import Schema, read_table
 from engine.schema.model import as_text
 from engine.schema.validation import target_positive
+
+# The "by" of an alert the monitor resolves itself.
+CONDITION_CLEARED = "monitor: condition cleared"
 
 
 def served(log: pd.DataFrame) -> pd.DataFrame:
@@ -123,12 +126,22 @@ class Monitor:
         )
         return {"recorded": recorded, "matched": matched, "unmatched": recorded - matched}
 
-    def alerts(self, *, open_only: bool = False) -> list[dict]:
-        return self.ws.store.alerts(open_only=open_only)
+    def alerts(self, *, open_only: bool = False, state: str | None = None) -> list[dict]:
+        """Alerts, newest first, each with its ``state`` (see ``Store.alerts``)."""
+        return self.ws.store.alerts(open_only=open_only, state=state)
+
+    def acknowledge_alert(self, alert_id: int, by: str) -> dict:
+        """Mark an open alert as seen by ``by``; returns it (``Store.acknowledge_alert``)."""
+        return self.ws.store.acknowledge_alert(alert_id, by)
+
+    def resolve_alert(self, alert_id: int, by: str) -> dict:
+        """Close an alert as ``by``; returns it (``Store.resolve_alert``)."""
+        return self.ws.store.resolve_alert(alert_id, by)
 
     def check_alerts(self, *, now=None) -> list[dict]:
-        """Evaluate the alert rules, raise (deduplicated) alerts, and retrain when the policy
-        is auto. -> the alerts raised by this check (new or already open)."""
+        """Evaluate the alert rules, raise (deduplicated) alerts, resolve the drift alerts of
+        the served version that the current drift verdict no longer supports, and retrain when
+        the policy is auto. -> the alerts raised by this check (new or already open)."""
         cfg = self.ws.settings
         try:
             drift_result = self.drift(now=now)
@@ -138,16 +151,28 @@ class Monitor:
         log = self.ws.audit_log()
         since = pd.Timestamp(log[-1]["when"]) if log else None
         new_feedback = self.ws.store.feedback_count(since=since)
+        labels = {f.name: f.label for f in self.ws.champion().schema.features}
+        candidates = alert_candidates(drift_result, _dated(perf["estimated"]), _dated(perf["realised"]), new_feedback, cfg, labels=labels)
         raised, any_new = [], False
-        for c in alert_candidates(drift_result, _dated(perf["estimated"]), _dated(perf["realised"]), new_feedback, cfg):
+        for c in candidates:
             alert, created = self.ws.store.raise_alert(c["kind"], c["key"], c["severity"], c["message"], c.get("details"))
             raised.append(alert)
             any_new = any_new or created
+        if drift_result is not None and drift_result.get("enough_rows", True):
+            self._clear_drift_alerts(drift_result["model_version"], {(c["kind"], c["key"]) for c in candidates})
         if any_new and cfg["retrain_policy"] == "auto":
             from engine.monitoring.retrain import auto_retrain
 
             auto_retrain(self.ws, reason="new alert: " + "; ".join(a["message"] for a in raised))
         return raised
+
+    def _clear_drift_alerts(self, version: str, current: set[tuple[str, str]]) -> None:
+        """Resolve the unresolved drift alerts of ``version`` that today's verdict (the
+        ``current`` (kind, key) candidates) no longer raises. Only called with a verdict: too
+        few rows or an empty window says nothing, so it clears nothing."""
+        for alert in self.ws.store.alerts(open_only=True, limit=None):
+            if drift_alert_version(alert) == version and (alert["kind"], alert["key"]) not in current:
+                self.ws.store.resolve_alert(alert["id"], CONDITION_CLEARED)
 
     def summary(self) -> dict:
         """Volume, drift, performance, open alerts, champion/challenger comparison."""

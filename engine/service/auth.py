@@ -1,6 +1,6 @@
-"""Bearer tokens: the admin token for every state change (feedback, train, promote, rollback)
-and an optional client token for the reading endpoints (analyze, what-if, score, benchmarks,
-models, jobs, drift); ``/health`` stays open.
+"""Bearer tokens: the admin token for every state change (feedback, train, promote, rollback,
+acknowledging and resolving alerts) and an optional client token for the reading endpoints
+(analyze, what-if, score, benchmarks, models, jobs, drift, alerts); ``/health`` stays open.
 
 ``create_app`` keeps them in ``app.state.token`` (env ``BENCHAI_API_TOKEN``; none: local mode,
 admin endpoints open) and ``app.state.client_token`` (env ``BENCHAI_CLIENT_TOKEN``; none:

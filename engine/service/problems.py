@@ -1,6 +1,7 @@
 """Engine errors -> HTTP answers. User mistakes never give a 5xx: invalid input -> 422 listing
-every field problem, unknown version or job -> 404, tampered version or training already
-running -> 409; any other deliberate engine error is 422 when the input is at fault, else 400.
+every field problem, unknown version, job or alert -> 404, tampered version, training already
+running or acknowledging a resolved alert -> 409; any other deliberate engine error is 422
+when the input is at fault, else 400.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from engine.errors import (
+    AlertNotFoundError,
+    AlertStateError,
     BenchError,
     IntegrityError,
     ModelNotFoundError,
@@ -64,6 +67,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problems, problems)
     app.add_exception_handler(ProfileError, profile_error)
     app.add_exception_handler(ModelNotFoundError, status(404))
+    app.add_exception_handler(AlertNotFoundError, status(404))
+    app.add_exception_handler(AlertStateError, status(409))
     app.add_exception_handler(IntegrityError, status(409))
     app.add_exception_handler(TrainingBusyError, status(409))
     app.add_exception_handler(BenchError, bench_error)

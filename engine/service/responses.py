@@ -144,6 +144,31 @@ class FeedbackOut(BaseModel):
     unmatched: int = Field(description="Rows with no logged prediction at or before their time (yet).")
 
 
+class AlertOut(BaseModel):
+    id: int
+    kind: str = Field(description="data_drift, column_drift, estimated_performance, realised_performance, feedback_ready or auto_retrain.")
+    key: str = Field(description="What makes two raises the same alert (with kind).")
+    severity: str
+    message: str
+    details: dict | None = None
+    state: Literal["open", "acknowledged", "resolved"]
+    count: int = Field(description="How often the condition was raised while unresolved.")
+    created_at: str = Field(description="ISO time, UTC.")
+    last_seen: str
+    acknowledged_at: str | None = None
+    acknowledged_by: str | None = None
+    resolved_at: str | None = None
+    resolved_by: str | None = Field(None, description="'monitor: condition cleared' when a later check no longer finds it.")
+
+
+class AlertsOut(BaseModel):
+    alerts: list[AlertOut] = Field(description="Newest first, at most 200.")
+
+
+MISSING_ALERT = {404: {"model": MessageOut, "description": "No alert with that id."}}
+RESOLVED_ALERT = {409: {"model": MessageOut, "description": "The alert is resolved: it cannot be acknowledged."}}
+
+
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
     model_version: str | None

@@ -101,13 +101,22 @@ class Store:
         ``(alert, created)``."""
         return alerts.raise_alert(self._db, kind, key, severity, message, details)
 
-    def alerts(self, open_only: bool = False, limit: int = 200) -> list[dict]:
-        """Alerts, newest first."""
-        return alerts.list_alerts(self._db, open_only, limit)
+    def alerts(
+        self, open_only: bool = False, limit: int | None = 200, state: str | None = None
+    ) -> list[dict]:
+        """Alerts, newest first, each with its ``state``: all of them, the unresolved ones
+        (``open_only``: open or acknowledged), or those in one ``state``."""
+        return alerts.list_alerts(self._db, open_only, limit, state)
 
-    def resolve_alert(self, alert_id: int) -> None:
-        """Close an alert (a no-op if already resolved); the next raise opens a new one."""
-        alerts.resolve_alert(self._db, alert_id)
+    def acknowledge_alert(self, alert_id: int, by: str) -> dict:
+        """Mark an open alert as seen by ``by`` (a no-op if already acknowledged); returns it.
+        Refuses an unknown id (AlertNotFoundError) and a resolved alert (AlertStateError)."""
+        return alerts.acknowledge_alert(self._db, alert_id, by)
+
+    def resolve_alert(self, alert_id: int, by: str) -> dict:
+        """Close an alert as ``by`` (a no-op if already resolved); returns it. The next raise of
+        the same (kind, key) opens a new alert."""
+        return alerts.resolve_alert(self._db, alert_id, by)
 
     # ----------------------------------------------------------------- training jobs
 

@@ -19,8 +19,8 @@ PG_MIGRATION_LOCK = 0x6265_6E63_6861_69  # "benchai"
 
 
 def _create_v1_tables(conn: Connection) -> None:
-    """Step 1: every table. Later steps change the schema with ALTERs of their own, so when a
-    step alters a table here, this step must keep creating the version-1 shape of it.
+    """Step 1: every table, in the shape ``tables`` defines today. A fresh database therefore
+    already has what later steps add, so each later step checks before it alters.
 
     Databases created before the unused ``alias_log`` table was dropped from the code still
     hold it; nothing reads or writes it.
@@ -28,8 +28,21 @@ def _create_v1_tables(conn: Connection) -> None:
     metadata.create_all(conn, tables=[predictions, feedback, alerts, jobs])
 
 
+def _add_alert_lifecycle(conn: Connection) -> None:
+    """Step 2: who acknowledged an alert and when, and who resolved it (nullable columns).
+
+    Adds only the columns the table lacks: a database created by step 1 after they entered
+    ``tables`` has them already.
+    """
+    present = {c["name"] for c in sa.inspect(conn).get_columns(alerts.name)}
+    for column in (alerts.c.acknowledged_at, alerts.c.acknowledged_by, alerts.c.resolved_by):
+        if column.name not in present:
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.exec_driver_sql(f"ALTER TABLE {alerts.name} ADD COLUMN {column.name} {kind}")
+
+
 # Ordered: step N (1-based) takes a database from version N-1 to N. Append only, never edit.
-MIGRATIONS: list[Callable[[Connection], None]] = [_create_v1_tables]
+MIGRATIONS: list[Callable[[Connection], None]] = [_create_v1_tables, _add_alert_lifecycle]
 
 
 def migrate(db: Database) -> None:

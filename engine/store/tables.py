@@ -69,6 +69,11 @@ alerts = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("last_seen", UTCDateTime, nullable=False),
     sa.Column("resolved_at", UTCDateTime),
+    # Added by migration step 2. An acknowledged alert keeps status 'open' (so it stays
+    # deduplicated by the index below); its lifecycle state is derived in ``alerts.state_of``.
+    sa.Column("acknowledged_at", UTCDateTime),
+    sa.Column("acknowledged_by", sa.String(128)),
+    sa.Column("resolved_by", sa.String(128)),
     sa.CheckConstraint("status IN ('open', 'resolved')", name="ck_alerts_status"),
     sa.Index("ix_alerts_status", "status"),
 )

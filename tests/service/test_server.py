@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -370,6 +371,55 @@ def test_drift_of_the_prediction_log(throwaway_home, profiles):
     assert client.get("/drift?days=-1").status_code == 422
 
 
+def test_alert_lifecycle_over_http(throwaway_home, monkeypatch):
+    """Acknowledge and resolve need the admin token, record it as the actor, and show in
+    GET /alerts; unknown ids are 404 and acknowledging a resolved alert is 409."""
+    monkeypatch.setenv(TOKEN_ENV, "s3cret-token")
+    client = TestClient(create_app(throwaway_home))
+    alert, _ = api.workspace(throwaway_home).store.raise_alert("data_drift", "v0001", "high", "Dataset drift: 2 of 9 columns drifted.")
+    admin = {"Authorization": "Bearer s3cret-token"}
+    path = f"/alerts/{alert['id']}"
+
+    def listed(query: str = "") -> list[tuple[int, str]]:
+        response = client.get(f"/alerts{query}")
+        assert response.status_code == 200
+        return [(a["id"], a["state"]) for a in response.json()["alerts"]]
+
+    (shown,) = client.get("/alerts").json()["alerts"]
+    assert shown["state"] == "open" and "status" not in shown and shown["acknowledged_by"] is None
+    assert shown["message"] == alert["message"] and shown["created_at"] == alert["created_at"].isoformat()
+
+    assert client.post(f"{path}/acknowledge").status_code == 401
+    assert listed() == [(alert["id"], "open")]  # a refused call changes nothing
+    acked = client.post(f"{path}/acknowledge", headers=admin)
+    assert acked.status_code == 200
+    body = acked.json()
+    assert (body["id"], body["state"], body["acknowledged_by"]) == (alert["id"], "acknowledged", "api (token)")
+    assert datetime.fromisoformat(body["acknowledged_at"]) >= alert["created_at"]
+    assert client.post(f"{path}/acknowledge", headers=admin).json() == body  # twice: no change
+    assert listed() == listed("?state=acknowledged") == [(alert["id"], "acknowledged")]
+    assert listed("?state=open") == []
+
+    assert client.post(f"{path}/resolve").status_code == 401
+    resolved = client.post(f"{path}/resolve", headers=admin)
+    assert resolved.status_code == 200
+    body = resolved.json()
+    assert (body["state"], body["resolved_by"], body["acknowledged_by"]) == ("resolved", "api (token)", "api (token)")
+    assert datetime.fromisoformat(body["resolved_at"]) >= datetime.fromisoformat(body["acknowledged_at"])
+    assert client.post(f"{path}/resolve", headers=admin).json() == body  # twice: no change
+    assert listed() == []
+    assert listed("?state=resolved") == listed("?state=all") == [(alert["id"], "resolved")]
+
+    conflict = client.post(f"{path}/acknowledge", headers=admin)
+    assert conflict.status_code == 409 and f"Alert {alert['id']} was resolved" in conflict.json()["detail"]
+    for action in ("acknowledge", "resolve"):
+        missing = client.post(f"/alerts/987654/{action}", headers=admin)
+        assert missing.status_code == 404 and missing.json()["detail"] == "No alert with id 987654."
+        for bad in ("0", "abc", str(2**63)):
+            assert client.post(f"/alerts/{bad}/{action}", headers=admin).status_code == 422
+    assert client.get("/alerts?state=closed").status_code == 422
+
+
 # ----- admin: tokens, training, promotion, rollback ----------------------------------------
 @pytest.mark.parametrize(
     "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic c2VjcmV0"}]
@@ -383,6 +433,8 @@ def test_admin_endpoints_need_the_token_when_set(server_home, monkeypatch, heade
     assert client.post("/train", json={}, headers=headers).status_code == 401
     # Feedback changes what monitoring reports: a state change like the others.
     assert client.post("/feedback", json={"rows": [{"prediction_id": 1, "outcome": 1}]}, headers=headers).status_code == 401
+    assert client.post("/alerts/1/acknowledge", headers=headers).status_code == 401
+    assert client.post("/alerts/1/resolve", headers=headers).status_code == 401
     good = {"Authorization": "Bearer s3cret-token"}
     assert client.post("/models/v9999/promote", headers=good).status_code == 404  # past the check
     assert client.post("/feedback", json={"rows": []}, headers=good).status_code == 422  # past the check
@@ -393,7 +445,7 @@ def test_reading_endpoints_need_the_client_token_when_set(server_home, monkeypat
     monkeypatch.setenv(TOKEN_ENV, "admin-token")
     monkeypatch.setenv(CLIENT_TOKEN_ENV, "client-token")
     client = TestClient(create_app(server_home))
-    for method, path, body in [("post", "/analyze", profiles[0]), ("post", "/what-if", {"profile": profiles[0], "changes": {}}), ("post", "/score", {"rows": [profiles[0]]}), ("get", "/models", None), ("get", "/drift?days=1", None), ("get", "/benchmarks/features", None)]:
+    for method, path, body in [("post", "/analyze", profiles[0]), ("post", "/what-if", {"profile": profiles[0], "changes": {}}), ("post", "/score", {"rows": [profiles[0]]}), ("get", "/models", None), ("get", "/drift?days=1", None), ("get", "/benchmarks/features", None), ("get", "/alerts", None)]:
         send = getattr(client, method)
         kwargs = {"json": body} if body is not None else {}
         assert send(path, **kwargs).status_code == 401, path

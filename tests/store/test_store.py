@@ -13,7 +13,9 @@ import pytest
 import sqlalchemy as sa
 from conftest_pg import BACKENDS, database_url
 
+from engine.errors import AlertNotFoundError, AlertStateError
 from engine.store import Store, default_url, feedback, migrations
+from engine.store.database import UTCDateTime
 from engine.store.predictions import PREDICTION_COLUMNS
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
@@ -89,7 +91,8 @@ def test_dialect_and_tables(store):
 
 
 def test_missing_migration_step_is_applied_once(db_url, monkeypatch):
-    Store(db_url).close()  # an existing database at version 1
+    Store(db_url).close()  # an existing database at the current version
+    latest = len(migrations.MIGRATIONS)
     calls = []
 
     def add_note_column(conn):
@@ -98,11 +101,11 @@ def test_missing_migration_step_is_applied_once(db_url, monkeypatch):
 
     monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, add_note_column])
     with Store(db_url) as s:
-        assert s.schema_version() == 2
+        assert s.schema_version() == latest + 1
         columns = {c["name"] for c in sa.inspect(s._engine).get_columns("alerts")}
     assert "note" in columns
     with Store(db_url) as s:  # reopening applies nothing more
-        assert s.schema_version() == 2
+        assert s.schema_version() == latest + 1
     assert calls == [1]
 
 
@@ -118,7 +121,7 @@ def test_failing_migration_step_changes_nothing(db_url, monkeypatch):
         Store(db_url)
     monkeypatch.undo()
     with Store(db_url) as s:
-        assert s.schema_version() == 1
+        assert s.schema_version() == len(migrations.MIGRATIONS)
         assert "half_done" not in sa.inspect(s._engine).get_table_names()
 
 
@@ -130,7 +133,7 @@ def test_database_with_the_old_alias_log_table_still_opens(db_url):
         conn.exec_driver_sql("CREATE TABLE alias_log (id INTEGER PRIMARY KEY, alias VARCHAR(32))")
     engine.dispose()
     with Store(db_url) as s:
-        assert s.schema_version() == 1
+        assert s.schema_version() == len(migrations.MIGRATIONS)
         assert "alias_log" in sa.inspect(s._engine).get_table_names()
 
 
@@ -462,8 +465,8 @@ def test_raise_alert_deduplicates_open_alerts(store):
 
 def test_resolved_alert_is_raised_anew(store):
     first, _ = store.raise_alert("performance", "auc", "critical", "AUC fell")
-    store.resolve_alert(first["id"])
-    store.resolve_alert(first["id"])  # idempotent
+    store.resolve_alert(first["id"], "ana")
+    store.resolve_alert(first["id"], "ana")  # idempotent
     second, created = store.raise_alert("performance", "auc", "critical", "AUC fell again")
     assert created and second["id"] != first["id"]
     assert [a["id"] for a in store.alerts(open_only=True)] == [second["id"]]
@@ -471,7 +474,7 @@ def test_resolved_alert_is_raised_anew(store):
     assert resolved["status"] == "resolved" and resolved["resolved_at"] is not None
     assert len(store.alerts(limit=1)) == 1
     with pytest.raises(LookupError):
-        store.resolve_alert(123_456)
+        store.resolve_alert(123_456, "ana")
 
 
 def test_concurrent_raise_leaves_one_open_alert(store):
@@ -488,6 +491,113 @@ def test_concurrent_raise_leaves_one_open_alert(store):
         assert len({alert["id"] for alert, _ in results}) == 1
         assert max(alert["count"] for alert, _ in results) == 8
     assert len(store.alerts(open_only=True)) == 5
+
+
+def test_alert_lifecycle_records_who_and_when(store):
+    alert, _ = store.raise_alert("data_drift", "v1", "high", "Dataset drift")
+    assert alert["state"] == "open" and alert["status"] == "open"
+    assert (alert["acknowledged_at"], alert["acknowledged_by"], alert["resolved_by"]) == (None,) * 3
+
+    before = datetime.now(UTC)
+    acked = store.acknowledge_alert(alert["id"], "ana")
+    assert (acked["state"], acked["status"], acked["acknowledged_by"]) == ("acknowledged", "open", "ana")
+    assert before <= acked["acknowledged_at"] <= datetime.now(UTC)
+    assert acked["resolved_at"] is None
+    again = store.acknowledge_alert(alert["id"], "bob")  # a no-op: the first acknowledger stays
+    assert again == acked
+    assert [a["state"] for a in store.alerts(open_only=True)] == ["acknowledged"]
+
+    resolved = store.resolve_alert(alert["id"], "carl")
+    assert (resolved["state"], resolved["status"], resolved["resolved_by"]) == ("resolved", "resolved", "carl")
+    assert resolved["acknowledged_by"] == "ana"  # the history is kept
+    assert acked["acknowledged_at"] <= resolved["resolved_at"] <= datetime.now(UTC)
+    assert store.resolve_alert(alert["id"], "dora") == resolved  # a no-op
+    with pytest.raises(AlertStateError, match=f"Alert {alert['id']} was resolved .* by carl"):
+        store.acknowledge_alert(alert["id"], "bob")
+    assert store.alerts(open_only=True) == []
+    assert store.alerts() == [resolved]
+
+
+def test_an_open_alert_can_be_resolved_without_acknowledgement(store):
+    alert, _ = store.raise_alert("feedback_ready", "1", "low", "Enough feedback")
+    resolved = store.resolve_alert(alert["id"], "monitor")
+    assert resolved["state"] == "resolved" and resolved["acknowledged_at"] is None
+
+
+def test_raising_an_acknowledged_alert_bumps_it_and_keeps_it_acknowledged(store):
+    first, _ = store.raise_alert("column_drift", "v1:size", "medium", "Drift in size")
+    acked = store.acknowledge_alert(first["id"], "ana")
+    again, created = store.raise_alert("column_drift", "v1:size", "medium", "Drift in size")
+    assert not created and again["id"] == first["id"] and again["count"] == 2
+    assert again["state"] == "acknowledged"
+    assert (again["acknowledged_at"], again["acknowledged_by"]) == (acked["acknowledged_at"], "ana")
+    store.resolve_alert(first["id"], "ana")
+    fresh, created = store.raise_alert("column_drift", "v1:size", "medium", "Drift in size")
+    assert created and fresh["id"] != first["id"] and fresh["count"] == 1
+    assert fresh["state"] == "open" and fresh["acknowledged_by"] is None
+
+
+def test_alerts_by_state(store):
+    opened, _ = store.raise_alert("drift", "a", "high", "a")
+    acked, _ = store.raise_alert("drift", "b", "high", "b")
+    closed, _ = store.raise_alert("drift", "c", "high", "c")
+    store.acknowledge_alert(acked["id"], "ana")
+    store.resolve_alert(closed["id"], "ana")
+    ids = {state: [a["id"] for a in store.alerts(state=state)] for state in ("open", "acknowledged", "resolved")}
+    assert ids == {"open": [opened["id"]], "acknowledged": [acked["id"]], "resolved": [closed["id"]]}
+    assert [a["id"] for a in store.alerts(open_only=True)] == [acked["id"], opened["id"]]
+    assert [a["state"] for a in store.alerts()] == ["resolved", "acknowledged", "open"]
+    with pytest.raises(ValueError, match="'closed' is not one of open, acknowledged, resolved"):
+        store.alerts(state="closed")
+
+
+def test_unknown_alert_id_is_refused_by_name(store):
+    for change in (store.acknowledge_alert, store.resolve_alert):
+        with pytest.raises(AlertNotFoundError, match="No alert with id 123456"):
+            change(123_456, "ana")
+
+
+def test_concurrent_acknowledgements_keep_the_first(store):
+    alert, _ = store.raise_alert("drift", "k", "warning", "same alert")
+    barrier = threading.Barrier(8)
+
+    def acknowledge(i):
+        barrier.wait()
+        return store.acknowledge_alert(alert["id"], f"user{i}")
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(acknowledge, range(8)))
+    assert len({(r["acknowledged_by"], r["acknowledged_at"]) for r in results}) == 1
+    assert store.alerts()[0]["acknowledged_by"] == results[0]["acknowledged_by"]
+
+
+def test_migration_from_version_1_keeps_alerts_open(db_url, monkeypatch):
+    """A database made before the lifecycle columns existed: step 2 adds them and its alerts
+    come back open, ready to be acknowledged."""
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])
+    Store(db_url).close()
+    engine = sa.create_engine(db_url)
+    v1_alerts = sa.table(
+        "alerts", *(sa.column(c) for c in ("kind", "key", "severity", "message", "status")),
+        sa.column("created_at", UTCDateTime), sa.column("last_seen", UTCDateTime),
+    )
+    with engine.begin() as conn:
+        for column in ("acknowledged_at", "acknowledged_by", "resolved_by"):  # the version-1 shape
+            conn.exec_driver_sql(f"ALTER TABLE alerts DROP COLUMN {column}")
+        conn.execute(v1_alerts.insert().values(kind="data_drift", key="v1", severity="high", message="old", status="open", created_at=T0, last_seen=T0))
+    engine.dispose()
+    monkeypatch.undo()
+
+    with Store(db_url) as s:
+        assert s.schema_version() == len(migrations.MIGRATIONS) == 2
+        columns = {c["name"] for c in sa.inspect(s._engine).get_columns("alerts")}
+        assert {"acknowledged_at", "acknowledged_by", "resolved_by"} <= columns
+        (old,) = s.alerts()
+        assert (old["message"], old["state"], old["count"], old["created_at"]) == ("old", "open", 1, T0)
+        assert s.acknowledge_alert(old["id"], "ana")["state"] == "acknowledged"
+        again, created = s.raise_alert("data_drift", "v1", "high", "old")
+        assert not created and again["count"] == 2 and again["state"] == "acknowledged"
+        assert s.resolve_alert(old["id"], "ana")["resolved_by"] == "ana"
 
 
 # ----------------------------------------------------------------------------- jobs

@@ -1,10 +1,11 @@
-"""``monitoring``: feedback on earlier predictions, drift of the prediction log, health."""
+"""``monitoring``: feedback on earlier predictions, drift of the prediction log, alerts and
+their lifecycle (acknowledge, resolve), health."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
 from engine.errors import BenchError
@@ -15,8 +16,12 @@ from engine.service.problems import message
 from engine.service.responses import (
     BAD,
     CONFLICT,
+    MISSING_ALERT,
+    RESOLVED_ALERT,
     UNAUTHORIZED,
     UNPARSABLE,
+    AlertOut,
+    AlertsOut,
     FeedbackOut,
     HealthOut,
     json_response,
@@ -62,6 +67,57 @@ def drift(
         if not isinstance(exc, BenchError):
             raise
         raise HTTPException(409, str(exc)) from None
+
+
+# Beyond a 64-bit id the databases cannot even compare it: refused as invalid input (422).
+AlertId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The alert's id (GET /alerts).")]
+
+
+def _alert_out(alert: dict) -> dict:
+    """The alert as the API shows it: its lifecycle ``state`` stands in for the stored status
+    (which reads 'open' for an acknowledged alert)."""
+    return {k: v for k, v in alert.items() if k != "status"}
+
+
+@router.get("/alerts", dependencies=CLIENT, response_model=None, responses={200: {"model": AlertsOut}, **BAD})
+def alerts(
+    request: Request,
+    state: Annotated[
+        Literal["open", "acknowledged", "resolved", "all"] | None,
+        Query(description="Which alerts (default: those not resolved, open or acknowledged)."),
+    ] = None,
+) -> Response:
+    """Monitoring alerts, newest first, with who acknowledged or resolved them and when."""
+    monitoring = request.app.state.workspace.monitoring
+    if state is None:
+        found = monitoring.alerts(open_only=True)
+    else:
+        found = monitoring.alerts(state=None if state == "all" else state)
+    return json_response({"alerts": [_alert_out(a) for a in found]})
+
+
+@router.post(
+    "/alerts/{alert_id}/acknowledge",
+    response_model=None,
+    responses={200: {"model": AlertOut}, **UNAUTHORIZED, **MISSING_ALERT, **RESOLVED_ALERT, **BAD},
+)
+def acknowledge_alert(request: Request, alert_id: AlertId, actor: Admin) -> Response:
+    """Mark an open alert as seen (it stays unresolved; raising it again only bumps its count).
+    Acknowledging it twice changes nothing."""
+    alert = request.app.state.workspace.monitoring.acknowledge_alert(alert_id, by=actor)
+    return json_response(_alert_out(alert))
+
+
+@router.post(
+    "/alerts/{alert_id}/resolve",
+    response_model=None,
+    responses={200: {"model": AlertOut}, **UNAUTHORIZED, **MISSING_ALERT, **BAD},
+)
+def resolve_alert(request: Request, alert_id: AlertId, actor: Admin) -> Response:
+    """Close an alert; the next raise of the same condition opens a new one. Resolving it twice
+    changes nothing."""
+    alert = request.app.state.workspace.monitoring.resolve_alert(alert_id, by=actor)
+    return json_response(_alert_out(alert))
 
 
 @router.get("/health", response_model=None, responses={200: {"model": HealthOut}})

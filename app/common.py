@@ -173,3 +173,12 @@ def performance_snapshot(home_dir: str, version_id: str) -> dict:
 @st.cache_data(ttl=30, show_spinner=False)
 def volume_snapshot(home_dir: str, version_id: str) -> dict:
     return _workspace(home_dir).monitoring.summary()["volume"]
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def alerts_checked(home_dir: str, version_id: str) -> str:
+    """Run the monitor's alert rules (at most every 30 s), so the alerts on screen agree with
+    the drift verdict of the monitoring window; -> when it ran. No automatic retraining here:
+    a page view must not block on a training."""
+    _workspace(home_dir).monitoring.check_alerts(retrain=False)
+    return pd.Timestamp.now(tz="UTC").strftime("%H:%M:%S UTC")

@@ -42,7 +42,10 @@ def live() -> None:
         st.plotly_chart(charts.plot_performance(perf["realised"], perf["estimated"], metric, threshold), width="stretch")
     a, v = st.columns(2)
     with a:
-        alerts.render(ws.monitoring.alerts(open_only=False))
+        checked = common.alerts_checked(str(ws.home), common.version())
+        alerts.render(ws.monitoring.alerts(open_only=False), common.is_admin())
+        st.caption(f"Rules last checked at {checked} over the last {cfg['drift_window_days']} days (the monitoring window in Settings)"
+                   + (f"; the drift above is for the last {days} days." if days != int(cfg["drift_window_days"]) else "."))
     with v:
         st.subheader("Prediction volume")
         volume = common.volume_snapshot(str(ws.home), common.version())

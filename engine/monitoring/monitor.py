@@ -138,10 +138,11 @@ class Monitor:
         """Close an alert as ``by``; returns it (``Store.resolve_alert``)."""
         return self.ws.store.resolve_alert(alert_id, by)
 
-    def check_alerts(self, *, now=None) -> list[dict]:
+    def check_alerts(self, *, now=None, retrain: bool = True) -> list[dict]:
         """Evaluate the alert rules, raise (deduplicated) alerts, resolve the drift alerts of
         the served version that the current drift verdict no longer supports, and retrain when
-        the policy is auto. -> the alerts raised by this check (new or already open)."""
+        the policy is auto (and ``retrain``: a page view checks without blocking on a training).
+        -> the alerts raised by this check (new or already open)."""
         cfg = self.ws.settings
         try:
             drift_result = self.drift(now=now)
@@ -160,7 +161,7 @@ class Monitor:
             any_new = any_new or created
         if drift_result is not None and drift_result.get("enough_rows", True):
             self._clear_drift_alerts(drift_result["model_version"], {(c["kind"], c["key"]) for c in candidates})
-        if any_new and cfg["retrain_policy"] == "auto":
+        if retrain and any_new and cfg["retrain_policy"] == "auto":
             from engine.monitoring.retrain import auto_retrain
 
             auto_retrain(self.ws, reason="new alert: " + "; ".join(a["message"] for a in raised))

@@ -63,7 +63,7 @@ def test_what_if_slider_updates_probability(app, ws):
     at.slider(key=key).set_value(at.slider(key=key).max).run()
     assert not at.exception
     assert shown().value == fmt.percent(moves[key]) != fmt.percent(before)
-    assert shown().delta == f"{(moves[key] - before) * 100:+.1f} points"
+    assert shown().delta == f"{fmt.signed(round((moves[key] - before) * 100, 9))} points"
 
 
 def test_example_profiles_load_and_analyse(app, ws):

@@ -38,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--search", action="store_true", help="hyperparameter search (time-boxed)")
     s.add_argument("--search-budget", type=float, default=60.0, help="seconds for --search")
     s.add_argument("--tolerance", type=float, default=0.01, help="quality gate: allowed ROC AUC drop")
+    s.add_argument("--force", action="store_true", help="train even when a version was trained on the same data, schema and parameters")
     s.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
     s = sub.add_parser("analyze", parents=[common], help="analyse one profile (JSON file or - for stdin)")
@@ -146,13 +147,15 @@ def run(args: argparse.Namespace) -> int:
             if not args.quiet:
                 print(f"[{fraction:4.0%}] {stage}", file=sys.stderr)
 
-        _print(
-            ws.train(
-                args.data, args.schema, promote=not args.no_promote, seed=args.seed, k=args.k,
-                search=args.search, search_budget_s=args.search_budget, tolerance=args.tolerance,
-                series=args.series, progress=progress,
-            )
+        result = ws.train(
+            args.data, args.schema, promote=not args.no_promote, seed=args.seed, k=args.k,
+            search=args.search, search_budget_s=args.search_budget, tolerance=args.tolerance,
+            series=args.series, progress=progress, force=args.force,
         )
+        if result["unchanged"]:  # said on stderr: stdout stays the result's JSON
+            reason = result["reason"]
+            print(f"{reason[:1].upper()}{reason[1:]}. Use --force to train anyway.", file=sys.stderr)
+        _print(result)
     elif args.command == "analyze":
         _print(ws.analyze(_read_profile(args.profile), ref=args.model).to_dict())
     elif args.command == "score":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import subprocess
 import sys
 from contextlib import redirect_stdout
@@ -63,6 +64,22 @@ def test_train_prints_version_and_metrics(cli_home):
     assert trained["version"] == "v0001" and trained["promoted"] is True
     assert 0.5 < trained["metrics"]["holdout"]["roc_auc"] <= 1.0
     assert trained["metrics"]["segments_k"] >= 2
+
+
+def test_training_again_on_the_same_data_says_nothing_changed_unless_forced(cli_home, tmp_path, capsys):
+    home = shutil.copytree(cli_home["home"], tmp_path / "home")
+    written = cli_home["written"]
+    args = ["train", "--data", written["companies"], "--schema", written["schema"], "--home", str(home), "--quiet"]
+    capsys.readouterr()
+    assert main(args) == 0
+    out, err = capsys.readouterr()
+    assert "Nothing changed: same data, schema and parameters as v0001 (champion). Use --force to train anyway.\n" in err
+    result = json.loads(out)
+    assert (result["version"], result["unchanged"], result["promoted"]) == ("v0001", True, False)
+    assert [p.name for p in (home / "models").glob("v*")] == ["v0001"]
+    assert main([*args, "--force"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["version"] == "v0002" and not json.loads(out)["unchanged"] and "Nothing changed" not in err
 
 
 def test_analyze_prints_the_contract(cli_home, good_profile, tmp_path, capsys):

@@ -13,9 +13,16 @@ from engine.demo.replay import built_in_table
 
 
 def _train(ws: Workspace, status, data, schema, **options) -> None:
-    """Train with a progress bar in ``status``, which ends with the quality gate's verdict."""
+    """Train with a progress bar in ``status``, which ends with the quality gate's verdict, or
+    says that nothing changed when a version was already trained on the same data."""
     bar = st.progress(0.0)
     result = ws.train(data, schema, actor=common.actor(), progress=lambda step, f: bar.progress(min(1.0, float(f)), text=f"Training: {step}"), **options)
+    if result["unchanged"]:
+        bar.empty()
+        status.update(label="Nothing changed", state="complete")
+        reason = result["reason"]
+        st.info(f"{reason[:1].upper()}{reason[1:]}. No new version was trained.")
+        return
     status.update(label=f"Trained {result['version']}: {result['reason']}", state="complete")
 
 

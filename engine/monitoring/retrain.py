@@ -29,9 +29,10 @@ def auto_retrain(workspace, *, reason: str = "automatic retrain") -> dict:
         combined = pd.concat([read_table(source), fresh], ignore_index=True)
         try:
             outcome = workspace.train(combined, schema, actor="auto-retrain")
-            result = {"retrained": True, "rows_added": len(fresh), **outcome}
+            # No outcome labelled since a version was trained on these rows: none is written.
+            result = {"retrained": not outcome["unchanged"], "rows_added": len(fresh), **outcome}
         except DataError as exc:
             result = {"retrained": False, "why": str(exc)}
-    workspace.store.raise_alert("auto_retrain", str(result.get("version", "skipped")), "low",
-                                f"Automatic retrain ({reason[:200]}): {json.dumps(result, default=str)[:400]}")
+    said = f"{result['reason']}; no new version" if result.get("unchanged") else json.dumps(result, default=str)[:400]
+    workspace.store.raise_alert("auto_retrain", str(result.get("version", "skipped")), "low", f"Automatic retrain ({reason[:200]}): {said}")
     return result

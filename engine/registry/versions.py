@@ -114,8 +114,9 @@ class Registry:
         numbers = [int(v[1:]) for v in self.versions()]
         return f"v{(max(numbers) + 1 if numbers else 1):04d}"
 
-    def verify(self, version: str) -> dict:
-        """Check the manifest and every file; -> manifest, or IntegrityError naming the problem."""
+    def checked_manifest(self, version: str) -> dict:
+        """The manifest after the checks that read no other file: its format and, under a
+        signing key, its signature; IntegrityError naming the problem."""
         manifest = self.manifest(version)
         if manifest.get("format") != FORMAT:
             raise IntegrityError(
@@ -123,6 +124,11 @@ class Registry:
                 f"format {FORMAT}. Retrain to create a compatible version; the version is refused."
             )
         signing.check(manifest, signing.signing_key(), version)
+        return manifest
+
+    def verify(self, version: str) -> dict:
+        """Check the manifest and every file; -> manifest, or IntegrityError naming the problem."""
+        manifest = self.checked_manifest(version)
         files = manifest.get("files")
         if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
             raise IntegrityError(f"Model version '{version}': the manifest does not list its files; the version is refused.")

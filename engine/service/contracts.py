@@ -219,6 +219,11 @@ class TrainIn(BaseModel):
     k: int | None = Field(
         None, ge=2, le=30, description="Number of segments (default: chosen by silhouette)."
     )
+    force: bool = Field(
+        False,
+        description="Train even when a version was trained on the same data, schema and parameters "
+        "(otherwise the job succeeds at once with that version and `unchanged` true).",
+    )
 
 
 _EntityId = Annotated[str, Field(min_length=1, max_length=ID_MAX_LENGTH)] | Annotated[int, Field(strict=True)] | None

@@ -39,7 +39,7 @@ class Trainer:
         TrainingBusyError (409), or a BenchError the run raised in its first seconds."""
         data, schema = _paths(req, self.workspace.home)
         params = {"data": data, "schema": schema, "actor": actor}
-        params |= {"promote": req.promote, "seed": req.seed, "k": req.k}
+        params |= {"promote": req.promote, "seed": req.seed, "k": req.k, "force": req.force}
         if not self._running.acquire(blocking=False):
             raise TrainingBusyError(
                 f"Training already running (job {self._job}); wait for it to finish."
@@ -75,7 +75,7 @@ class Trainer:
             started.set()  # the first report comes once the training lock is held
 
         try:
-            options = {k: params[k] for k in ("promote", "seed", "k", "actor")}
+            options = {k: params[k] for k in ("promote", "seed", "k", "force", "actor")}
             result = self.workspace.train(
                 params["data"], params["schema"], progress=progress, **options
             )

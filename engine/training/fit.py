@@ -79,7 +79,7 @@ def fit_version(
     """Fit every model on a table already checked by ``engine.schema.tables.check_frame``."""
     started = time.monotonic()
     report = progress or (lambda stage, fraction: None)
-    schema = schema.with_learned_values(_known_values(df, schema))
+    schema = fitting_schema(df, schema)
     space = FeatureSpace(schema)
     X = space.numeric_table(df)
     C = space.discrete_table(df)
@@ -133,6 +133,12 @@ def _segments(space: FeatureSpace, Z: np.ndarray, cluster_index: list[int], k: i
     labels = [space.numeric[i].label.lower().replace(" maturity", "") for i in cluster_index]
     directed = all(space.numeric[i].sign > 0 for i in cluster_index)
     return SegmentModel(k=k, seed=seed).fit(Z[:, cluster_index], labels, directed=directed, plural=space.schema.entity.plural)
+
+
+def fitting_schema(df: pd.DataFrame, schema: Schema) -> Schema:
+    """The schema the models are fitted with: the values of every segment column and category
+    feature, declared or else learned from ``df`` (a schema saved with a version gives itself)."""
+    return schema.with_learned_values(_known_values(df, schema))
 
 
 def _known_values(df: pd.DataFrame, schema: Schema) -> dict[str, tuple[str, ...]]:

@@ -1,19 +1,23 @@
 """One training run end to end: check the table, fit every model, write an immutable version,
-and move an alias through the quality gate. A failed run changes nothing that is served."""
+and move an alias through the quality gate. A failed run changes nothing that is served, and a
+run on what an existing version was trained from changes nothing at all."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pandas as pd
 
 from engine.analysis.series import benchmark_series
 from engine.encoding import dumps
+from engine.errors import IntegrityError
 from engine.registry import analyzer_writers, sha256_file
+from engine.registry.versions import ALIASES, FORMAT
 from engine.schema import read_table
 from engine.training.evaluation import CLASSIFICATION_KEYS, REGRESSION_KEYS
-from engine.training.fit import fit_version
+from engine.training.fit import fit_version, fitting_schema
 from engine.training.gate import GATE_TOLERANCE, quality_gate
 
 
@@ -32,13 +36,23 @@ def train_version(
     series: str | Path | None = None,
     progress=None,
     actor: str = "local",
+    force: bool = False,
 ) -> dict:
     """Fit every model on ``data``, register a version, promote it when it passes the gate.
-    -> {"version", "promoted", "reason", "metrics", "seconds"}."""
+    When a version was already trained on the same rows, schema and parameters, nothing is
+    written and that version comes back with ``unchanged`` true (``force`` trains anyway).
+    -> {"version", "promoted", "unchanged", "reason", "metrics", "seconds"}."""
     registry = workspace.registry
     frame, schema = workspace.load_dataset(data, schema, training=True)
+    given_series = read_table(series) if series is not None else None
+    # The budget only changes the model when there is a search to spend it on.
+    params = {"seed": seed, "k": k, "min_peers": min_peers, "search": search, "search_budget_s": search_budget_s if search else None}
+    fingerprint = training_fingerprint(frame, schema, params, given_series)
     with registry.training_lock():
         registry.clean_partial()
+        same = None if force else _version_trained_as(registry, fingerprint)
+        if same is not None:
+            return _unchanged(registry, same)
         fitted = fit_version(frame, schema, seed=seed, k=k, min_peers=min_peers, search=search, search_budget_s=search_budget_s, progress=progress)
         if "left_out" in frame.attrs:  # rows that failed the schema, within what training may leave out
             fitted.metrics["left_out"] = frame.attrs["left_out"]
@@ -49,12 +63,13 @@ def train_version(
         if fitted.holdout is not None:
             files["holdout.parquet"] = lambda p: fitted.holdout.table().to_parquet(p, index=False)
         # The given monthly series, else one from the schema's time column (if it has one).
-        series_frame = read_table(series) if series is not None else benchmark_series(frame, schema)
+        series_frame = given_series if given_series is not None else benchmark_series(frame, schema)
         if series_frame is not None:
             files["series.parquet"] = lambda p: series_frame.to_parquet(p, index=False)
         manifest = {
             "schema": fitted.analyzer.schema.to_dict(),
-            "data_fingerprint": _fingerprint(data, frame),
+            "data_fingerprint": _data_fingerprint(data, frame),
+            "training_fingerprint": fingerprint,
             # Where the rows came from, so an automatic retrain can start from them again.
             "data_source": None if isinstance(data, pd.DataFrame) else str(Path(data).resolve()),
             "rows": len(frame),
@@ -65,14 +80,55 @@ def train_version(
         version = registry.write_version(files, manifest)
         promoted, reason = quality_gate(workspace, fitted.analyzer, fitted.holdout, tolerance=tolerance, promote=promote)
         registry.set_alias("champion" if promoted else "challenger", version, reason, actor=actor)
-    return {"version": version, "promoted": promoted, "reason": reason, "metrics": manifest["metrics"], "seconds": manifest["train_seconds"]}
+    return {"version": version, "promoted": promoted, "unchanged": False, "reason": reason, "metrics": manifest["metrics"], "seconds": manifest["train_seconds"]}
+
+
+def training_fingerprint(frame: pd.DataFrame, schema, params: dict, series: pd.DataFrame | None) -> str:
+    """sha256 of everything that decides a version's models: the checked rows (content, column
+    names, order and dtypes; not where they were read from, so a file and the same frame agree),
+    the schema as the models are fitted with it (so the schema saved with a version, which an
+    automatic retrain uses, agrees with the file it came from), the parameters that change the
+    fit, a given monthly series and the registry format. The gate's tolerance and ``promote``
+    are left out: they move aliases, not models."""
+    h = hashlib.sha256()
+    for table in (frame, series):
+        if table is None:
+            h.update(b"none")
+            continue
+        # Row hashes ignore column names and may not tell 1 from 1.0: both are hashed apart.
+        h.update(json.dumps([[str(c), str(t)] for c, t in table.dtypes.items()]).encode())
+        h.update(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes())
+    h.update(json.dumps({"schema": fitting_schema(frame, schema).to_dict(), "params": params, "format": FORMAT}, sort_keys=True, default=str).encode())
+    return "sha256:" + h.hexdigest()
+
+
+def _version_trained_as(registry, fingerprint: str) -> str | None:
+    """The version trained from the same fingerprint (the champion, else the challenger, else
+    the newest), read from manifests alone; None when there is none."""
+    same = []
+    for v in registry.versions():
+        try:
+            manifest = registry.checked_manifest(v)
+        except IntegrityError:  # refused on load (other format, unsigned, corrupt): train again
+            continue
+        if manifest.get("training_fingerprint") == fingerprint:
+            same.append(v)
+    aliases = registry.aliases()
+    return next((aliases[a] for a in ALIASES if aliases[a] in same), same[-1] if same else None)
+
+
+def _unchanged(registry, version: str) -> dict:
+    aliases = [a for a, v in registry.aliases().items() if v == version]
+    named = f"{version} ({', '.join(aliases)})" if aliases else version
+    reason = f"nothing changed: same data, schema and parameters as {named}"
+    return {"version": version, "promoted": False, "unchanged": True, "reason": reason, "metrics": registry.manifest(version).get("metrics"), "seconds": 0}
 
 
 def _json_writer(obj):
     return lambda p: Path(p).write_text(dumps(obj))
 
 
-def _fingerprint(data, frame: pd.DataFrame) -> str:
+def _data_fingerprint(data, frame: pd.DataFrame) -> str:
     if not isinstance(data, pd.DataFrame):
         return "sha256:" + sha256_file(Path(data))
     digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())

@@ -176,6 +176,20 @@ def test_admin_actions_locked_with_password(app_home, monkeypatch):
     assert not at.button(key="retrain").disabled
 
 
+def test_retraining_on_the_data_of_the_champion_says_nothing_changed(writable_home, monkeypatch):
+    """The built-in table, series and parameters the champion was trained from: no new version."""
+    from engine import api
+    from tests.app.conftest import start_app
+
+    home = writable_home("demo")
+    at = start_app(home, monkeypatch)
+    at.switch_page("pages/models.py").run()
+    at.button(key="retrain").click().run()
+    assert not at.exception
+    assert "Nothing changed: same data, schema and parameters as v0001 (champion). No new version was trained." in [i.value for i in at.info]
+    assert api.workspace(home).registry.versions() == ["v0001"]
+
+
 def test_local_mode_is_labelled(app):
     assert any("Local mode" in c.value for c in app.sidebar.caption)
 

@@ -367,18 +367,28 @@ def test_http_drift_and_training_job(client, home, raw):
     assert drift.status_code == 200, drift.text
     columns = {c["column"]: c for c in drift.json()["columns"]}
     assert columns["monthly_charges"]["test"] == "psi" and columns["contract"]["column_type"] == "categorical"
-    started = client.post("/train", json={"data": str(home / "demo" / "customers.csv"), "schema": str(home / "demo" / "schema.toml"), "promote": False})
-    assert started.status_code == 202, started.text
-    job = started.json()["id"]
-    for _ in range(600):
-        state = client.get(f"/jobs/{job}").json()
-        if state["status"] in ("succeeded", "failed"):
-            break
-        time.sleep(0.1)
+    body = {"data": str(home / "demo" / "customers.csv"), "schema": str(home / "demo" / "schema.toml"), "promote": False}
+    # The table and parameters v0001 was trained from: the job says so and writes nothing.
+    state = _finished_job(client, client.post("/train", json=body))
+    assert state["status"] == "succeeded" and state["version"] == "v0001", state
+    assert state["result"]["unchanged"] and not state["result"]["promoted"]
+    assert state["result"]["reason"] == state["message"] == "nothing changed: same data, schema and parameters as v0001 (champion)"
+    assert [v["version"] for v in client.get("/models").json()["versions"]] == ["v0001"]
+    state = _finished_job(client, client.post("/train", json={**body, "force": True}))
     assert state["status"] == "succeeded", state
-    assert state["result"]["version"] == "v0002" and not state["result"]["promoted"]
+    assert state["result"]["version"] == "v0002" and not state["result"]["promoted"] and not state["result"]["unchanged"]
     models = client.get("/models").json()
     assert models["aliases"]["challenger"] == "v0002"
+
+
+def _finished_job(client, started) -> dict:
+    assert started.status_code == 202, started.text
+    for _ in range(600):
+        state = client.get(f"/jobs/{started.json()['id']}").json()
+        if state["status"] in ("succeeded", "failed"):
+            return state
+        time.sleep(0.1)
+    raise AssertionError(f"the training job did not finish: {state}")
 
 
 def test_every_likely_churner_gets_an_action_or_a_reason(ws, raw):

@@ -88,3 +88,18 @@ def page(browser, server):
     page.set_default_timeout(60_000)
     yield page
     page.close()
+
+
+@pytest.fixture
+def app_server():
+    """Factory: start the app on a home (with extra environment) -> its URL; stopped afterwards."""
+    started = []
+
+    def start(home: Path, **env) -> str:
+        proc, url = start_server(home, **env)
+        started.append(proc)
+        return url
+
+    yield start
+    for proc in started:
+        stop_server(proc)

@@ -119,3 +119,23 @@ def test_promoting_the_champion_is_refused(server, page, home):
     page.get_by_role("button", name="Promote to champion").click()
     page.get_by_text(f"{champion} is already the champion").wait_for()
     assert ws.aliases()["champion"] == champion and len(ws.audit_log()) == audit
+
+
+def test_an_alert_is_acknowledged_then_resolved(server, page, home):
+    ws = api.workspace(home)
+    page.goto(f"{server}/monitoring")
+    page.get_by_role("heading", name="Alerts").wait_for()
+    settled(page)
+    unresolved = ws.monitoring.alerts(open_only=True)  # after the page's own check of the rules
+    first = next(a for a in unresolved if a["state"] == "open")
+    assert page.get_by_text(first["message"]).count() >= 1  # labels, as the store holds them
+    page.locator(f".st-key-alert_ack_{first['id']} button").click()
+    settled(page)
+    assert {a["id"]: a["state"] for a in ws.monitoring.alerts()}[first["id"]] == "acknowledged"
+    assert page.get_by_text("acknowledged by local").count() >= 1
+    page.locator(f".st-key-alert_resolve_{first['id']} button").click()
+    settled(page)
+    after = {a["id"]: a for a in ws.monitoring.alerts()}
+    assert after[first["id"]]["state"] == "resolved" and after[first["id"]]["resolved_by"] == "local"
+    assert after[first["id"]]["acknowledged_by"] == "local"
+    assert page.locator(f".st-key-alert_resolve_{first['id']}").count() == 0  # gone from the unresolved list

@@ -61,8 +61,9 @@ def plot_percentile_bullets(rows: list[dict], fmt=None, this: str = "this one") 
     return _fig(fig, None, 90 * n + 60)
 
 
-def plot_waterfall(base_value: float, contributions: list[dict], labels: dict | None = None, top: int = 10, title=None) -> go.Figure:
-    """SHAP waterfall on the log-odds scale: base value + contributions = model margin."""
+def plot_waterfall(base_value: float, contributions: list[dict], labels: dict | None = None, top: int = 10, title=None, unit: str = "log-odds") -> go.Figure:
+    """SHAP waterfall: the average prediction (base value) + each feature's contribution = this
+    prediction, on the model's own scale (log-odds for a probability, else the target's units)."""
     contributions = sorted(contributions, key=lambda c: -abs(c["contribution"]))
     shown, rest = contributions[:top], contributions[top:]
     names = [(labels or {}).get(c["feature"], c["feature"]) for c in shown]
@@ -73,15 +74,16 @@ def plot_waterfall(base_value: float, contributions: list[dict], labels: dict | 
     margin = base_value + sum(c["contribution"] for c in contributions)
     fig = go.Figure(go.Waterfall(
         orientation="h",
-        y=["base value"] + names + ["model output"],
+        y=["average (base value)"] + names + ["this prediction"],
         x=[base_value] + values + [margin],
         measure=["absolute"] + ["relative"] * len(values) + ["total"],
         increasing={"marker": {"color": "#16a34a"}}, decreasing={"marker": {"color": "#dc2626"}},
         totals={"marker": {"color": "#2563eb"}},
-        text=[f"{v:+.2f}" for v in [base_value] + values + [margin]],
+        text=[f"{v:+.3g}" for v in [base_value] + values + [margin]],
+        hovertemplate="%{y}: %{text} " + unit + "<extra></extra>",
     ))
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title="log-odds (SHAP)")
+    fig.update_xaxes(title=f"contribution ({unit})")
     return _fig(fig, title, 80 + 32 * (len(names) + 2))
 
 
@@ -124,7 +126,7 @@ def plot_projection(x, y, segment_ids, names: dict[int, str], title=None) -> go.
     for sid, g in frame.groupby("segment"):
         fig.add_trace(go.Scattergl(x=g["x"], y=g["y"], mode="markers", name=names.get(int(sid), str(sid)),
                                    marker={"color": segment_colour(sid), "size": 5, "opacity": 0.7}))
-    fig.update_layout(legend={"orientation": "h", "y": -0.1}, xaxis_title="PC 1", yaxis_title="PC 2")
+    fig.update_layout(legend={"orientation": "h", "y": -0.1}, xaxis_title="main direction of difference (PC 1)", yaxis_title="second direction (PC 2)")
     return _fig(fig, title, 520)
 
 
@@ -155,18 +157,18 @@ def plot_curve(x, y, x_title: str, y_title: str, title=None, diagonal=False) -> 
     return _fig(fig, title, 340)
 
 
-def plot_importance(rows: list[dict], labels: dict | None = None, title=None) -> go.Figure:
+def plot_importance(rows: list[dict], labels: dict | None = None, title=None, unit: str = "log-odds") -> go.Figure:
     rows = sorted(rows, key=lambda r: r["mean_abs_shap"])
     fig = go.Figure(go.Bar(x=[r["mean_abs_shap"] for r in rows], y=[(labels or {}).get(r["feature"], r["feature"]) for r in rows],
                            orientation="h", marker_color=SEGMENT_COLOURS[0]))
-    fig.update_xaxes(title="mean |SHAP| (log-odds)")
+    fig.update_xaxes(title=f"average |contribution| ({unit})")
     return _fig(fig, title, 60 + 26 * len(rows))
 
 
-def plot_dependence(values, shap_values, feature: str, title=None) -> go.Figure:
+def plot_dependence(values, shap_values, feature: str, title=None, unit: str = "log-odds") -> go.Figure:
     fig = go.Figure(go.Scattergl(x=values, y=shap_values, mode="markers", marker={"color": shap_values, "colorscale": "RdBu", "size": 6, "opacity": 0.7}))
     fig.update_xaxes(title=feature)
-    fig.update_yaxes(title="SHAP contribution (log-odds)")
+    fig.update_yaxes(title=f"contribution ({unit})")
     return _fig(fig, title, 380)
 
 
@@ -208,4 +210,5 @@ def plot_probability_gauge(probability: float, title=None) -> go.Figure:
     fig = go.Figure(go.Indicator(mode="gauge+number", value=probability * 100, number={"suffix": "%"},
                                  gauge={"axis": {"range": [0, 100]}, "bar": {"color": SEGMENT_COLOURS[0]},
                                         "steps": [{"range": [0, 50], "color": "#f1f5f9"}, {"range": [50, 100], "color": "#dbeafe"}]}))
-    return _fig(fig, title, 240)
+    fig = _fig(fig, title, 240)
+    return fig.update_layout(margin={"l": 30, "r": 30, "t": 30, "b": 10})  # room for the 0 and 100 end labels

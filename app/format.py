@@ -67,6 +67,29 @@ def value(feature: dict | None, x) -> str:
     return number(x)
 
 
+# Model metrics: one name and one line of meaning each, for every table, metric and chart.
+METRICS = {
+    "roc_auc": ("ROC AUC", "How well the model ranks: the chance a random positive case scores above a random negative one (0.5 is a coin toss, 1 is perfect)."),
+    "pr_auc": ("PR AUC", "Average precision over all thresholds: how clean the flagged cases are, for a rare outcome."),
+    "accuracy": ("Accuracy", "Share of cases the model gets right at a 50% probability threshold."),
+    "precision": ("Precision", "Of the cases the model flags, the share that really have the outcome."),
+    "recall": ("Recall", "Of the cases with the outcome, the share the model flags."),
+    "f1": ("F1", "The balance of precision and recall (their harmonic mean); higher is better."),
+    "brier": ("Brier score", "Mean squared gap between the predicted probability and what happened; lower is better."),
+    "rmse": ("RMSE", "Typical size of a prediction's error, in the target's units (large errors weigh more); lower is better."),
+    "mae": ("MAE", "Average size of a prediction's error, in the target's units; lower is better."),
+    "r2": ("R²", "Share of the target's variation the model explains (0: no better than the average, 1: perfect)."),
+}
+
+
+def metric_name(key: str) -> str:
+    return METRICS.get(key, (label(key),))[0]
+
+
+def metric_help(key: str) -> str | None:
+    return METRICS.get(key, (None, None))[1]
+
+
 def entity(holder: dict | None) -> dict:
     """The entity nouns of an analysis or a schema dict: {"singular", "plural"} (the demo's
     'company'/'companies' for versions trained before the schema had nouns)."""

@@ -33,6 +33,13 @@ def _rank_text(p: dict) -> str:
     return f"above {p['position']:.0f}% of peers" if p.get("position") is not None else "—"
 
 
+PERCENTILE_HELP = {
+    "Rank": st.column_config.Column(help="Direction-aware percentile among peers: 90th means better than 90% of them."),
+    "Peers p10 – p90": st.column_config.Column(help="The middle 80% of peers: 10% have less, 10% have more."),
+    "Peers": st.column_config.Column(help="How many peers the rank is computed against (the peer group in the caption)."),
+}
+
+
 def render(analysis: dict, features: dict[str, dict]) -> None:
     """The Analyze page's section: peer group caption, table and bullet chart."""
     st.subheader("Percentile rankings against peers")
@@ -43,10 +50,11 @@ def render(analysis: dict, features: dict[str, dict]) -> None:
     st.caption(f"Peer group: {rows[0]['peer_group']}. Ranks are direction-aware: a higher rank is better "
                "(for a feature without a better direction, its position among peers is shown).")
     table = percentiles_data(rows, features).rename(columns={"Median": "Peer median"})
-    t, b = st.columns([2, 3])
-    t.dataframe(table[["Metric", "Value", "Rank", "Peer median", "Interpretation", "Peers"]], hide_index=True, width="stretch")
+    # Full width and tall enough for every row: a narrow column hid the median and peer count.
+    st.dataframe(table[["Metric", "Value", "Rank", "Peer median", "Peers p10 – p90", "Interpretation", "Peers"]], hide_index=True, width="stretch",
+                 height=36 * (len(table) + 1) + 4, column_config=PERCENTILE_HELP)
     this = "this " + fmt.entity(analysis)["singular"]
-    b.plotly_chart(charts.plot_percentile_bullets(rows, fmt=lambda r: fmt.value(features.get(r["feature"]), r["value"]), this=this), width="stretch")
+    st.plotly_chart(charts.plot_percentile_bullets(rows, fmt=lambda r: fmt.value(features.get(r["feature"]), r["value"]), this=this), width="stretch")
 
 
 def render_table(percentiles: list[dict], features: dict[str, dict]) -> None:

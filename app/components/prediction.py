@@ -8,6 +8,10 @@ from app import charts
 from app import format as fmt
 
 TOP_DRIVERS = 10
+WHY_PROBABILITY = ("Each bar is how much one feature moved this prediction away from the average prediction (the base value): green raises the "
+                   "probability, red lowers it. The bars are in log-odds, the scale the model adds up before turning the sum into the probability on the left.")
+WHY_NUMERIC = ("Each bar is how much one feature moved this prediction away from the average prediction (the base value), in the target's units: "
+               "green raises it, red lowers it; the bars add up to the prediction on the left.")
 
 
 def prediction_data(analysis: dict, features: dict[str, dict]) -> dict | None:
@@ -49,5 +53,7 @@ def render(analysis: dict, features: dict[str, dict], target_label: str) -> dict
             st.markdown(f"**{data['label_text']}**")
             st.plotly_chart(charts.plot_probability_gauge(data["probability"]), width="stretch")
     with w:
-        st.plotly_chart(charts.plot_waterfall(data["base_value"], data["contributions"], data["labels"], title="Why: SHAP contributions"), width="stretch")
+        unit = "target units" if data["numeric"] else "log-odds"
+        st.plotly_chart(charts.plot_waterfall(data["base_value"], data["contributions"], data["labels"], title="Why: SHAP contributions", unit=unit), width="stretch")
+        st.caption(WHY_NUMERIC if data["numeric"] else WHY_PROBABILITY)
     return data

@@ -15,12 +15,12 @@ def registry_data(models: list[dict]) -> list[dict]:
     rows = []
     for m in models:
         metrics = m.get("metrics") or {}
-        row = {"version": m["version"], "created": m["created"], "aliases": ", ".join(m["aliases"]), "rows": f"{m['rows']:,}",
-               "segments": metrics.get("segments_k")}
+        row = {"Version": m["version"], "Created": m["created"], "Aliases": ", ".join(m["aliases"]), "Rows": f"{m['rows']:,}",
+               "Segments": metrics.get("segments_k")}
         held = metrics.get("holdout", {})
         keys = ("rmse", "mae", "r2") if "rmse" in held else ("roc_auc", "accuracy", "f1")
-        row |= {f"holdout {k}": None if held.get(k) is None else round(held[k], 4) for k in keys}
-        row["data_fingerprint"] = (m.get("data_fingerprint") or "")[:19] + "…"
+        row |= {f"Held-out {fmt.metric_name(k)}": fmt.number(held.get(k)) for k in keys}
+        row["Data fingerprint"] = (m.get("data_fingerprint") or "")[:19] + "…"
         rows.append(row)
     return rows
 
@@ -32,14 +32,15 @@ def compare_data(models: list[dict], a: str, b: str) -> list[dict]:
     for split in ("holdout", "cv"):
         for k in METRICS:
             va, vb = by[a].get(split, {}).get(k), by[b].get(split, {}).get(k)
-            rows.append({"metric": f"{split} {k}", a if a != b else f"{a} (A)": fmt.number(va), b if a != b else f"{b} (B)": fmt.number(vb),
-                         "difference (A − B)": fmt.signed(va - vb) if va is not None and vb is not None else "—"})
+            rows.append({"Metric": f"{'Held-out' if split == 'holdout' else 'Cross-validated'} {fmt.metric_name(k)}", a if a != b else f"{a} (A)": fmt.number(va), b if a != b else f"{b} (B)": fmt.number(vb),
+                         "Difference (A − B)": fmt.signed(va - vb) if va is not None and vb is not None else "—"})
     return rows
 
 
 def render(models: list[dict]) -> None:
     st.subheader("Registry")
-    st.dataframe(pd.DataFrame(registry_data(models)), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame(registry_data(models)), hide_index=True, width="stretch",
+                 column_config={"Data fingerprint": st.column_config.Column(help="A hash of the training table: equal prints mean the same rows.")})
     versions = [m["version"] for m in models]
     if not versions:
         return

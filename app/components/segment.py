@@ -47,7 +47,7 @@ def render(analysis: dict, features: dict[str, dict]) -> None:
         st.subheader("Segment")
         st.markdown(f"<div style='border-left:6px solid {data['colour']};padding-left:.8rem'>"
                     f"<h3 style='margin:0'>{data['name']}</h3><p>{data['description']}</p></div>", unsafe_allow_html=True)
-        st.metric("Segment size", f"{data['size']:,} {data['plural']}")
+        st.metric("Segment size", f"{data['size']:,} {data['plural']}", help=f"Training {data['plural']} in this segment: groups of similar profiles found by clustering (Segments page).")
     with radar:
         if data["axes"]:
             st.plotly_chart(charts.plot_radar(data["axes"], data["series"], data["colours"]), width="stretch")

@@ -20,4 +20,5 @@ def render(analysis: dict) -> None:
     st.subheader(f"Similar {fmt.entity(analysis)['plural']}")
     table = pd.DataFrame(similar_data(analysis))
     if not table.empty:
-        st.dataframe(table.assign(Distance=table["Distance"].round(3)), hide_index=True, width="stretch")
+        st.dataframe(table.assign(Distance=table["Distance"].round(2)), hide_index=True, width="stretch",
+                     column_config={"Distance": st.column_config.Column(help="How different the profiles are: the distance between them after every feature is put on a common scale (0 = identical).")})

@@ -30,7 +30,7 @@ def three(v) -> str:
 
 
 columns = {
-    "Metric": [{"rmse": "RMSE", "mae": "MAE", "r2": "R²"}.get(n, n.replace("_", " ").upper() if "auc" in n else n.capitalize()) for n in names],
+    "Metric": [fmt.metric_name(n) for n in names],
     "Cross-validated": [f"{three(metrics['cv'][n])} ± {three(metrics['cv'].get(n + '_std'))}" for n in names],
     "Held-out": [three(metrics["holdout"][n]) for n in names],
 }
@@ -44,16 +44,17 @@ if baseline:  # the same validation, a plain model: what the boosted trees add
 table = pd.DataFrame(columns)
 m = st.columns(4)
 if numeric:
-    m[0].metric("Held-out RMSE", fmt.number(metrics["holdout"]["rmse"]), help="In the target's units; lower is better.")
-    m[1].metric("Held-out MAE", fmt.number(metrics["holdout"]["mae"]), help="In the target's units; lower is better.")
-    m[2].metric("Held-out R²", three(metrics["holdout"]["r2"]), help="Share of the target's variance explained.")
+    m[0].metric("Held-out RMSE", fmt.number(metrics["holdout"]["rmse"]), help=fmt.metric_help("rmse"))
+    m[1].metric("Held-out MAE", fmt.number(metrics["holdout"]["mae"]), help=fmt.metric_help("mae"))
+    m[2].metric("Held-out R²", three(metrics["holdout"]["r2"]), help=fmt.metric_help("r2"))
 else:
-    m[0].metric("Held-out ROC AUC", f"{metrics['holdout']['roc_auc']:.3f}")
-    m[1].metric("Held-out accuracy", f"{metrics['holdout']['accuracy']:.1%}")
-    m[2].metric("Held-out F1", f"{metrics['holdout']['f1']:.3f}")
-    m[3].metric("Brier score", f"{metrics['holdout']['brier']:.3f}", help="Lower is better.")
+    m[0].metric("Held-out ROC AUC", f"{metrics['holdout']['roc_auc']:.3f}", help=fmt.metric_help("roc_auc"))
+    m[1].metric("Held-out accuracy", f"{metrics['holdout']['accuracy']:.1%}", help=fmt.metric_help("accuracy"))
+    m[2].metric("Held-out F1", f"{metrics['holdout']['f1']:.3f}", help=fmt.metric_help("f1"))
+    m[3].metric("Brier score", f"{metrics['holdout']['brier']:.3f}", help=fmt.metric_help("brier"))
 left, right = st.columns(2)
-left.dataframe(table, hide_index=True, width="stretch")
+left.dataframe(table, hide_index=True, width="stretch", column_config={"Metric": st.column_config.Column(help="Hover a metric's name above for its meaning.")})
+left.caption(" · ".join(f"**{fmt.metric_name(n)}**: {fmt.metric_help(n)}" for n in names))
 for what, text in (metrics.get("validation") or {}).items():
     left.caption(f"**{ {'cv': 'Cross-validated', 'holdout': 'Held-out', 'out_of_time': 'Out-of-time', 'trees': 'Model size'}.get(what, what) }**: {text}.")
 if baseline:
@@ -73,10 +74,14 @@ if "calibration" in curves:
     c[2].plotly_chart(charts.plot_curve(curves["calibration"]["predicted"], curves["calibration"]["observed"], "Predicted probability", "Observed rate", "Calibration", diagonal=True), width="stretch")
 
 st.subheader("Global explanations (SHAP)")
-st.caption(f"{expl.get('method', '')} on {expl.get('sample_size', 0):,} {fmt.entity(common.schema_dict())['plural']}.")
+st.caption(f"{expl.get('method', '')} on {expl.get('sample_size', 0):,} {fmt.entity(common.schema_dict())['plural']}. "
+           + ("SHAP splits each prediction into one contribution per feature, in the target's units; "
+              if numeric else "SHAP splits each prediction into one contribution per feature, in log-odds (the scale the model adds up before turning the sum into a probability; +1 multiplies the odds by about 2.7); ")
+           + "the importance is the average size of a feature's contribution, the dependence shows how it changes with the feature's value.")
 left, right = st.columns(2)
-left.plotly_chart(charts.plot_importance(expl["importance"], labels, title="Mean |SHAP| per feature"), width="stretch")
+unit = "target units" if numeric else "log-odds"
+left.plotly_chart(charts.plot_importance(expl["importance"], labels, title="Average size of each feature's contribution", unit=unit), width="stretch")
 dep = expl.get("dependence", {})
 if dep:
     feature = right.selectbox("Dependence of", list(dep), format_func=lambda n: labels.get(n, n), key="dep_feature")
-    right.plotly_chart(charts.plot_dependence(dep[feature]["value"], dep[feature]["shap"], labels.get(feature, feature), title="SHAP dependence"), width="stretch")
+    right.plotly_chart(charts.plot_dependence(dep[feature]["value"], dep[feature]["shap"], labels.get(feature, feature), title="SHAP dependence", unit=unit), width="stretch")

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from app import common
+from app import format as fmt
 from app.components import lifecycle, registry, settings_form
 from engine.registry.signing import unsigned_warning
 
@@ -22,6 +23,7 @@ lifecycle.render_actions(ws, [m["version"] for m in models], admin)
 lifecycle.render_upload(ws, admin)
 
 st.subheader("Audit log")
-st.dataframe(pd.DataFrame(ws.audit_log()[::-1]), hide_index=True, width="stretch")
+audit = pd.DataFrame(ws.audit_log()[::-1])
+st.dataframe(audit.rename(columns=lambda c: fmt.label(c)), hide_index=True, width="stretch")
 
 settings_form.render(ws, admin)

@@ -3,13 +3,13 @@
 import streamlit as st
 
 from app import charts, common, uploads
+from app import format as fmt
 from app.components import alerts, drift
 
 st.title("Monitoring")
 ws = common.workspace()
 feats = common.features()
 cfg = ws.settings
-METRIC_NAMES = {"roc_auc": "ROC AUC"}
 
 top = st.columns([2, 2, 3])
 days = top[0].slider("Window (days)", 1, 90, int(cfg["drift_window_days"]), key="mon_days")
@@ -37,7 +37,9 @@ def live() -> None:
     if not perf["realised"] and not perf["estimated"]:
         st.info("No predictions logged yet.")
     else:
-        metric = st.radio("Metric", ["roc_auc", "accuracy", "f1"], horizontal=True, format_func=lambda m: METRIC_NAMES.get(m, m.capitalize()), key="mon_metric")
+        metric = st.radio("Metric", ["roc_auc", "accuracy", "f1"], horizontal=True, format_func=fmt.metric_name, key="mon_metric",
+                          help="Realised: computed from recorded outcomes. Estimated: from the predicted probabilities alone (calibrated on training), before outcomes arrive.")
+        st.caption(f"{fmt.metric_name(metric)}: {fmt.metric_help(metric)}")
         threshold = {"roc_auc": cfg["min_roc_auc"], "accuracy": cfg["min_accuracy"]}.get(metric)
         st.plotly_chart(charts.plot_performance(perf["realised"], perf["estimated"], metric, threshold), width="stretch")
     a, v = st.columns(2)

@@ -14,7 +14,9 @@ segments = insights["segments"]
 names = {s["id"]: s["name"] for s in segments}
 proj = insights["projection"]
 
-st.plotly_chart(charts.plot_projection(proj["x"], proj["y"], proj["segment"], names, title=f"{plural.capitalize()} on the first two principal components"), width="stretch")
+st.plotly_chart(charts.plot_projection(proj["x"], proj["y"], proj["segment"], names, title=f"{plural.capitalize()} on a map of their profiles"), width="stretch")
+st.caption(f"Each dot is one {fmt.entity(common.schema_dict())['singular']}. The map squeezes every feature into two directions (principal components): "
+           "the first is the combination of features along which profiles differ most, the second the next one. Near dots have similar profiles.")
 c1, c2 = st.columns(2)
 c1.plotly_chart(charts.plot_segment_bars(segments, "size", title=f"{plural.capitalize()} per segment"), width="stretch")
 if all(s.get("outcome_rate") is not None for s in segments):

@@ -183,7 +183,7 @@ def test_retraining_on_the_data_of_the_champion_says_nothing_changed(writable_ho
 
     home = writable_home("demo")
     at = start_app(home, monkeypatch)
-    at.switch_page("pages/models.py").run()
+    at.switch_page("views/models.py").run()
     at.button(key="retrain").click().run()
     assert not at.exception
     assert "Nothing changed: same data, schema and parameters as v0001 (champion). No new version was trained." in [i.value for i in at.info]

@@ -7,6 +7,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from app.format import number, signed
+
 # One colour per segment id, the same on every page.
 SEGMENT_COLOURS = [
     "#2563eb", "#f97316", "#16a34a", "#dc2626", "#9333ea",
@@ -47,9 +49,9 @@ def plot_percentile_bullets(rows: list[dict], fmt=None, this: str = "this one") 
     titles = [f"{r.get('label', r['feature'])} · " + (f"rank {r['rank']:.0f}" if r.get("rank") is not None else f"above {r.get('position', 0):.0f}% of peers") for r in rows]
     fig = make_subplots(rows=n, cols=1, subplot_titles=titles, vertical_spacing=min(0.5 / n, 0.08))
     for i, r in enumerate(rows, start=1):
-        text = fmt(r) if fmt else f"{r['value']:,.4g}"
+        text = fmt(r) if fmt else number(r["value"])
         fig.add_trace(go.Bar(x=[r["p90"] - r["p10"]], base=[r["p10"]], y=[""], orientation="h", marker_color="#e2e8f0",
-                             name="p10–p90", showlegend=i == 1, hovertemplate="p10 %{base:,.4g} – p90 %{x:,.4g}<extra></extra>"), row=i, col=1)
+                             name="p10–p90", showlegend=i == 1, hovertemplate="p10 %{base:,.4~r} – p90 %{x:,.4~r}<extra></extra>"), row=i, col=1)
         fig.add_trace(go.Bar(x=[r["p75"] - r["p25"]], base=[r["p25"]], y=[""], orientation="h", marker_color="#93c5fd", width=0.5,
                              name="p25–p75", showlegend=i == 1, hoverinfo="skip"), row=i, col=1)
         fig.add_trace(go.Scatter(x=[r["p50"]], y=[""], mode="markers", marker={"symbol": "line-ns", "size": 18, "line": {"width": 3, "color": REFERENCE}},
@@ -79,7 +81,7 @@ def plot_waterfall(base_value: float, contributions: list[dict], labels: dict | 
         measure=["absolute"] + ["relative"] * len(values) + ["total"],
         increasing={"marker": {"color": "#16a34a"}}, decreasing={"marker": {"color": "#dc2626"}},
         totals={"marker": {"color": "#2563eb"}},
-        text=[f"{v:+.3g}" for v in [base_value] + values + [margin]],
+        text=[number(base_value)] + [signed(v) for v in values] + [number(margin)],
         hovertemplate="%{y}: %{text} " + unit + "<extra></extra>",
     ))
     fig.update_yaxes(autorange="reversed")

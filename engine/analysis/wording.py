@@ -84,7 +84,7 @@ def gap_anomaly(high_label: str, high: float, low_label: str, low: float, gap: f
 
 
 def multivariate_anomaly(plural: str) -> str:
-    return f"The combination of values is unusual: the profile is more isolated than 99% of {plural} (Isolation Forest)."
+    return f"The combination of values is unusual: the profile is more isolated than 99% of {plural} (an Isolation Forest: a model that counts how few random cuts set a profile apart from the rest)."
 
 
 # ----- percentiles ----------------------------------------------------------------------------

@@ -19,28 +19,36 @@ NOT_GIVEN = None  # a select box showing its placeholder ("not given")
 
 
 def form_values(row: dict, schema: dict) -> dict:
-    """Widget key -> value of a profile. Unknown or missing values become "not given"."""
+    """Field name -> widget value of a profile. Unknown or missing values become "not given"."""
     out = {}
     segments = schema.get("segments") or {}
     for c in segments.get("columns", []):
         value = row.get(c)
-        out[f"in_{c}"] = str(value) if not fmt.is_missing(value) and str(value) in segments.get("values", {}).get(c, []) else NOT_GIVEN
+        out[c] = str(value) if not fmt.is_missing(value) and str(value) in segments.get("values", {}).get(c, []) else NOT_GIVEN
     for f in schema["features"]:
         v = row.get(f["name"])
         if fmt.is_missing(v):
-            out[f"in_{f['name']}"] = NOT_GIVEN
+            out[f["name"]] = NOT_GIVEN
         elif f["kind"] == "binary":
-            out[f"in_{f['name']}"] = fmt.value(f, v)
+            out[f["name"]] = fmt.value(f, v)
         elif f["kind"] == "category":
-            out[f"in_{f['name']}"] = str(v) if str(v) in f.get("values", []) else NOT_GIVEN
+            out[f["name"]] = str(v) if str(v) in f.get("values", []) else NOT_GIVEN
         else:
-            out[f"in_{f['name']}"] = round(float(v), 1) if f["kind"] == "score" else float(v)
+            out[f["name"]] = round(float(v), 1) if f["kind"] == "score" else float(v)
     return out
 
 
+def widget_key(name: str) -> str:
+    """The form widget of a field for the profile loaded now. Every load gets new widgets: the
+    browser keeps a form's unsubmitted values per widget, and reusing one would send the
+    previous profile's values with the next Analyze."""
+    return f"in_{st.session_state.get('profile_load', 0)}_{name}"
+
+
 def set_profile(schema: dict, row: dict, entity_id=None) -> None:
-    """Put a profile into the form's widgets; the results of the previous profile go away."""
-    st.session_state.update(form_values(row, schema))
+    """Put a profile into (new) form widgets; the results of the previous profile go away."""
+    st.session_state["profile_load"] = st.session_state.get("profile_load", 0) + 1
+    st.session_state.update({widget_key(name): value for name, value in form_values(row, schema).items()})
     st.session_state["entity_id"] = entity_id
     st.session_state.pop("analysis", None)
 
@@ -78,7 +86,7 @@ def _inputs(schema: dict) -> None:
     if seg_cols:
         cols = st.columns(len(seg_cols))
         for c, col in zip(seg_cols, cols, strict=True):
-            col.selectbox(fmt.label(c), segments.get("values", {}).get(c, []), key=f"in_{c}", placeholder="not given")
+            col.selectbox(fmt.label(c), segments.get("values", {}).get(c, []), key=widget_key(c), placeholder="not given")
     groups = (("score", "Scores"), ("metric", "Figures"), ("binary", "Yes / no"), ("category", "Categories"))
     for kind, heading in groups:
         feats = [f for f in schema["features"] if f["kind"] == kind]
@@ -88,7 +96,7 @@ def _inputs(schema: dict) -> None:
         cols = st.columns(4)
         for i, f in enumerate(feats):
             label = f["label"] + (f" ({f['unit']})" if f.get("unit") else "") + (" *" if f.get("required") else "")
-            col, key = cols[i % 4], f"in_{f['name']}"
+            col, key = cols[i % 4], widget_key(f["name"])
             if kind == "binary":
                 col.selectbox(label, ["yes", "no"], key=key, placeholder="not given")
             elif kind == "category":
@@ -102,8 +110,8 @@ def _profile(schema: dict) -> dict:
     """The form's values as a profile ("not given" left out; yes/no as words, which the
     engine's validation reads)."""
     seg_cols = (schema.get("segments") or {}).get("columns", [])
-    profile = {c: st.session_state.get(f"in_{c}") for c in seg_cols}
-    profile |= {f["name"]: st.session_state.get(f"in_{f['name']}") for f in schema["features"]}
+    profile = {c: st.session_state.get(widget_key(c)) for c in seg_cols}
+    profile |= {f["name"]: st.session_state.get(widget_key(f["name"])) for f in schema["features"]}
     profile = {k: v for k, v in profile.items() if v is not None}
     if schema.get("id") and st.session_state.get("entity_id") is not None:
         profile[schema["id"]] = str(st.session_state["entity_id"])
@@ -112,7 +120,7 @@ def _profile(schema: dict) -> dict:
 
 def render(schema: dict, sample: pd.DataFrame) -> dict | None:
     """The pickers and the form; -> the profile entered when **Analyze** was pressed, else None."""
-    if "in_" + schema["features"][0]["name"] not in st.session_state:
+    if widget_key(schema["features"][0]["name"]) not in st.session_state:
         first = sample.iloc[0].to_dict()
         set_profile(schema, first, str(first[schema["id"]]) if schema.get("id") else None)
     _pickers(schema, sample)

@@ -60,8 +60,8 @@ def test_analyze_a_customer_by_text_id(capp, cws):
     # No scores: no radar, the segment's features in a table instead.
     assert any("Segment centre" in frame.value.columns for frame in at.dataframe)
     # Yes/no and categories are select boxes showing the profile's words.
-    assert at.selectbox(key="in_contract").value == row["contract"]
-    assert at.selectbox(key="in_paperless_billing").value == ("yes" if row["paperless_billing"] == 1 else "no")
+    assert at.selectbox(key=_key(at, "contract")).value == row["contract"]
+    assert at.selectbox(key=_key(at, "paperless_billing")).value == ("yes" if row["paperless_billing"] == 1 else "no")
     no_demo_words(at)
 
 
@@ -111,3 +111,8 @@ def test_model_page_shows_out_of_time_validation(capp, cws):
     later = cws.details()["metrics"]["out_of_time"]
     assert table.loc[table["Metric"] == "ROC AUC", "Out-of-time"].iloc[0] == f"{later['roc_auc']:.3f}"
     assert "Out-of-time" in texts(capp) and "later rows" in texts(capp)
+
+
+def _key(at, name: str) -> str:
+    """The profile form's widget key of a field for the profile loaded now."""
+    return f"in_{at.session_state['profile_load']}_{name}"

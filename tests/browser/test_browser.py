@@ -5,6 +5,9 @@ page to docs/screenshots/<page>.png (companies) and docs/screenshots/customers-<
 from pathlib import Path
 
 import pytest
+from test_flows import assert_analysed_profile_is, logged_analysis
+
+from engine import api
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PAGES = {"analyze": "", "benchmarks": "benchmarks", "segments": "segments", "model": "model",
@@ -13,7 +16,16 @@ PAGES = {"analyze": "", "benchmarks": "benchmarks", "segments": "segments", "mod
 pytestmark = pytest.mark.slow
 
 
-def test_analyze_by_id_and_screenshot_every_page(server, page, dataset):
+def shoot(page, path: Path) -> None:
+    """The whole page: Streamlit scrolls inside its main block, so the window grows to fit it."""
+    height = page.evaluate("Math.max(...[...document.querySelectorAll('[data-testid=stMain], [data-testid=stMainBlockContainer]')].map(e => e.scrollHeight), 1000)")
+    page.set_viewport_size({"width": 1440, "height": min(int(height) + 80, 8000)})
+    page.wait_for_timeout(1200)  # plotly redraws at the new size
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size({"width": 1440, "height": 1000})
+
+
+def test_analyze_by_id_and_screenshot_every_page(server, page, dataset, home):
     _, noun, entity_id, target_label, prefix = dataset
     page.goto(server)
     page.get_by_text(f"Analyze a {noun}").wait_for()
@@ -27,11 +39,13 @@ def test_analyze_by_id_and_screenshot_every_page(server, page, dataset):
     page.get_by_text("Percentile rankings against peers").wait_for()
     body = page.inner_text("body")
     assert "Segment" in body and "Prediction" in body and target_label in body
+    ws = api.workspace(home)  # the loaded entity is the one analysed, not the form's first profile
+    assert_analysed_profile_is(ws, logged_analysis(ws, entity_id)["profile"], entity_id)
     if noun != "company":
         assert "compan" not in body.lower()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.wait_for_timeout(1500)
-    page.screenshot(path=str(SHOTS / f"{prefix}analyze.png"), full_page=True)
+    shoot(page, SHOTS / f"{prefix}analyze.png")
     for name, path in PAGES.items():
         if name == "analyze":
             continue
@@ -42,5 +56,5 @@ def test_analyze_by_id_and_screenshot_every_page(server, page, dataset):
         assert "Traceback" not in body
         if noun != "company":
             assert "compan" not in body.lower(), name
-        page.screenshot(path=str(SHOTS / f"{prefix}{name}.png"), full_page=True)
+        shoot(page, SHOTS / f"{prefix}{name}.png")
     assert all((SHOTS / f"{prefix}{n}.png").is_file() for n in PAGES)

@@ -28,6 +28,29 @@ def analyze_id(page, noun: str, entity_id: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
+def assert_analysed_profile_is(ws, profile: dict, entity_id: str) -> None:
+    """The profile the page analysed is the loaded entity's row of the sample, field by field
+    (scores as the form shows them, to one decimal)."""
+    schema = ws.details()["manifest"]["schema"]
+    features = {f["name"]: f for f in schema["features"]}
+    sample = ws.table("sample")
+    row = sample[sample[schema["id"]].astype(str) == entity_id].iloc[0]
+    for name, f in features.items():
+        value, expected = profile.get(name), row[name]
+        if value is None:
+            assert expected != expected, (entity_id, name, expected)  # left out only where the entity has no value
+        elif f["kind"] == "category":
+            assert value == expected, (entity_id, name, value, expected)
+        elif not isinstance(value, str):
+            assert abs(float(value) - float(expected)) <= (0.05 if f["kind"] == "score" else 1e-6 * max(1.0, abs(expected))), (entity_id, name, value, expected)
+
+
+def logged_analysis(ws, entity_id: str):
+    """The last analysis the page logged for an entity: what it was served."""
+    log = ws.store.predictions()
+    return log[(log["source"] == "analyze") & (log["company_id"].astype(str) == entity_id)].iloc[-1]
+
+
 def metric(page, label: str) -> tuple[str, str | None]:
     """(value, delta or None) of the st.metric with this label."""
     box = page.locator("[data-testid=stMetric]").filter(has=page.get_by_text(label, exact=True)).first
@@ -62,8 +85,8 @@ def test_what_if_shows_no_change_until_a_control_moves(server, page, dataset, ho
     page.get_by_text(f"Analyze a {noun}").wait_for()
     for entity_id in ids:  # A, then B, then C: nothing carries over
         analyze_id(page, noun, entity_id)
-        log = ws.store.predictions()
-        logged = log[(log["source"] == "analyze") & (log["company_id"].astype(str) == entity_id)].iloc[-1]  # what the page was served
+        logged = logged_analysis(ws, entity_id)
+        assert_analysed_profile_is(ws, logged["profile"], entity_id)
         shown, _ = metric(page, target_label)
         assert shown == f"{logged['probability'] * 100:.1f}%", entity_id
         after, delta = metric(page, "Probability after the changes")

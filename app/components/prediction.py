@@ -29,7 +29,7 @@ def prediction_data(analysis: dict, features: dict[str, dict]) -> dict | None:
         "label_text": pred.get("label_text", ""),
         "base_value": pred["base_value"],
         "contributions": pred["contributions"],
-        "labels": {n: f["label"] for n, f in features.items()},
+        "labels": {c["feature"]: features.get(c["feature"], {}).get("label", fmt.label(c["feature"])) for c in pred["contributions"]},
         "drivers": [
             {"Driver": features.get(c["feature"], {}).get("label", c["feature"]), "Value": c["value"], "Contribution": c["contribution"]}
             for c in pred["contributions"][:TOP_DRIVERS]

@@ -79,7 +79,8 @@ def test_drift_alerts_follow_the_current_verdict(replayed, tmp_path):
     def drift_alerts() -> list[dict]:
         return [a for a in ws.monitoring.alerts(open_only=True) if a["kind"] in DRIFT_KINDS]
 
-    labels = {f.name: f.label for f in ws.champion().schema.features}
+    schema = ws.champion().schema
+    labels = {c: c.replace("_", " ").capitalize() for c in schema.segments} | {f.name: f.label for f in schema.features}
     (drift,) = drift_alerts()
     columns = drift["details"]["columns"]
     assert any(labels.get(c, c) != c for c in columns)  # the check below is not vacuous

@@ -49,7 +49,7 @@ def render(alerts: list[dict], admin: bool) -> None:
     for a in alerts_data(shown[:SHOWN]):
         box = {"high": st.error, "medium": st.warning}.get(a["severity"], st.info) if a["state"] != "resolved" else st.container(border=True).markdown
         box(a["text"])
-        cols = st.columns([4, 1, 1])
+        cols = st.columns([3, 2, 2])
         cols[0].caption(a["history"])
         if a["state"] == "open" and cols[1].button("Acknowledge", key=f"alert_ack_{a['id']}", disabled=not admin):
             _act("acknowledge", a["id"])

@@ -44,7 +44,7 @@ def columns_data(report: dict, features: dict[str, dict]) -> pd.DataFrame:
     for c in report["columns"]:
         verdict = ("values drifted" if c["drifted"] else "") + (" and " if c["drifted"] and c["missing_drifted"] else "") + ("missing share moved" if c["missing_drifted"] else "")
         rows.append({
-            "Column": features.get(c["column"], {}).get("label", c["column"]),
+            "Column": features.get(c["column"], {}).get("label", fmt.label(c["column"])),
             "Verdict": verdict or ("stable" if report.get("enough_rows", True) else "no verdict yet"),
             "Test": TEST_WORDS.get(c["test"], c["test"]),
             "Statistic": c["statistic"],
@@ -85,20 +85,21 @@ def render(report: dict, current: pd.DataFrame, reference: pd.DataFrame, feature
     left_out = report.get("left_out")
     if left_out:  # rows outside the schema (e.g. beyond a feature's bounds) are not compared
         st.warning(f"{left_out['rows']:,} of {left_out['of']:,} rows were left out because they fail the schema: " + "; ".join(left_out["problems"]) + ".")
-    left, right = st.columns([3, 2])
     table = columns_data(report, features)
-    left.dataframe(table.style.format({"Statistic": "{:.3f}", "Threshold": "{:.3f}"}, na_rep="—"), hide_index=True, width="stretch",
-                   column_config={"Verdict": st.column_config.Column(help="What moved in this column against the training data."),
+    # Full width and tall enough for every column: a narrow table hid the statistic and rows.
+    st.dataframe(table.style.format({"Statistic": "{:.3f}", "Threshold": "{:.3f}"}, na_rep="—"), hide_index=True, width="stretch", height=36 * (len(table) + 1) + 4,
+                 column_config={"Verdict": st.column_config.Column(help="What moved in this column against the training data."),
                                   "Test": st.column_config.Column(help="What the statistic measures."),
                                   "Statistic": st.column_config.Column(help="How far this column moved, in the test's own measure (see Test)."),
                                   "Threshold": st.column_config.Column(help="The column drifts when its statistic reaches this (and the move is beyond chance)."),
                                   "Missing (training → now)": st.column_config.Column(help="Share of rows without a value, in training and now.")})
-    left.caption("A column drifts when its statistic passes the threshold and the difference is beyond chance (p < 0.01), "
+    st.caption("A column drifts when its statistic passes the threshold and the difference is beyond chance (p < 0.01), "
                  "or when its share of missing values moved by 5 points or more; the dataset drifts when enough columns do.")
+    left, right = st.columns([1, 2])
     columns = [c["column"] for c in report["columns"]]
     drifted = report["dataset"]["drifted_columns"]
-    column = right.selectbox("Distribution of", columns, index=columns.index(drifted[0]) if drifted else 0,
-                             format_func=lambda c: features.get(c, {}).get("label", c) + (" ⚠️" if c in drifted else ""), key="mon_column")
+    column = left.selectbox("Distribution of", columns, index=columns.index(drifted[0]) if drifted else 0,
+                             format_func=lambda c: features.get(c, {}).get("label", fmt.label(c)) + (" ⚠️" if c in drifted else ""), key="mon_column")
     if column in current.columns:
         right.plotly_chart(charts.plot_reference_vs_current(reference[column], current[column], title="Reference (training) vs current"), width="stretch")
-        right.caption("Share of rows per value range (or category): the training sample against the rows checked.")
+        left.caption("Share of rows per value range (or category): the training sample against the rows checked. ⚠️ marks a drifted column.")

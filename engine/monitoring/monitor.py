@@ -152,7 +152,9 @@ class Monitor:
         log = self.ws.audit_log()
         since = pd.Timestamp(log[-1]["when"]) if log else None
         new_feedback = self.ws.store.feedback_count(since=since)
-        labels = {f.name: f.label for f in self.ws.champion().schema.features}
+        schema = self.ws.champion().schema
+        labels = {c: c.replace("_", " ").capitalize() for c in schema.segments}  # segment keys have no label of their own
+        labels |= {f.name: f.label for f in schema.features}
         candidates = alert_candidates(drift_result, _dated(perf["estimated"]), _dated(perf["realised"]), new_feedback, cfg, labels=labels)
         raised, any_new = [], False
         for c in candidates:

@@ -130,6 +130,7 @@ def test_monitoring_shows_drift_verdict_and_alerts(app, ws):
     assert metrics["Drifted columns"] == f"{ds['n_drifted']} of {ds['n_columns']}"
     table = next(d.value for d in app.dataframe if "Verdict" in d.value.columns)
     labels = {f["name"]: f["label"] for f in ws.details()["manifest"]["schema"]["features"]}
+    labels = {c: fmt.label(c) for c in ws.details()["manifest"]["schema"].get("segments", {}).get("columns", [])} | labels
     shown = set(table.loc[table["Verdict"] != "stable", "Column"])
     assert shown == {labels.get(c, c) for c in ds["drifted_columns"]}
     for alert in ws.monitoring.alerts()[:3]:

@@ -9,6 +9,29 @@ from plotly.subplots import make_subplots
 
 from app.format import number, signed
 
+# What each chart means, in one line for people: shown under the chart (``common.chart``).
+MEANING = {
+    "distribution": "How the values spread in this peer group: the bars count entities per value range; the box spans the middle half, its line is the median.",
+    "series": "The peer group's median per month, with a 12-month moving average that shows the trend.",
+    "seasonality": "How far each calendar month lies above or below the trend, on average over the years: a repeated seasonal swing.",
+    "confusion": "Held-out rows by what happened (rows) and what the model said at a 50% threshold (columns): the diagonal is right.",
+    "roc": "Each point is a threshold: the share of positives caught against the share of negatives wrongly flagged. Higher and further left is better; the diagonal is guessing.",
+    "pr": "Each point is a threshold: the share of flagged rows that are right (precision) against the share of positives caught (recall).",
+    "calibration": "Predicted probability against how often the outcome really happened: on the diagonal, a 30% prediction comes true 30% of the time.",
+    "importance": "How much each feature moves predictions on average, in either direction (mean size of its SHAP contribution).",
+    "dependence": "Each dot is one entity: the feature's value (across) against how much it moved that entity's prediction (up raises, down lowers).",
+    "performance": "The model's quality week by week: realised from recorded outcomes, estimated from the predictions alone before outcomes arrive. The dashed line is the alert floor.",
+    "volume": "Predictions served per day.",
+    "projection": "Each dot is one entity on a map of all features squeezed into two directions: near dots have similar profiles, colours are segments.",
+    "segment_size": "How many training entities each segment holds.",
+    "outcome_rate": "The share of each segment's entities with the outcome in the training data.",
+    "radar": "Each axis is a score: the further out, the higher. Compare the shapes to see where they differ.",
+    "reference_vs_current": "Share of rows per value range (or category): the training data against the rows checked. ⚠️ marks a drifted column.",
+    "bullets": "Per feature: the light band holds the middle 80% of peers, the darker one the middle half, the line is the peer median and the diamond is this entity.",
+    "gauge": "The outcome model's probability for this profile.",
+    "waterfall": "Each bar is how much one feature moved this prediction away from the average prediction (the base value): green raises it, red lowers it.",
+}
+
 # One colour per segment id, the same on every page.
 SEGMENT_COLOURS = [
     "#2563eb", "#f97316", "#16a34a", "#dc2626", "#9333ea",

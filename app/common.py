@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from app import charts
 from engine import api, passwords
 from engine.errors import BenchError, DataError
 
@@ -67,6 +68,12 @@ def user_errors():
         st.error(str(exc))
     except (OSError, ValueError) as exc:  # bad files, unreadable tables
         st.error(f"That did not work: {exc}")
+
+
+def chart(fig, meaning: str, where=st) -> None:
+    """A chart at full width with its one line of meaning (``charts.MEANING``) under it."""
+    where.plotly_chart(fig, width="stretch")
+    where.caption(charts.MEANING[meaning])
 
 
 # ----- admin ----------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import charts
+from app import charts, common
 from app import format as fmt
 
 
@@ -101,5 +101,4 @@ def render(report: dict, current: pd.DataFrame, reference: pd.DataFrame, feature
     column = left.selectbox("Distribution of", columns, index=columns.index(drifted[0]) if drifted else 0,
                              format_func=lambda c: features.get(c, {}).get("label", fmt.label(c)) + (" ⚠️" if c in drifted else ""), key="mon_column")
     if column in current.columns:
-        right.plotly_chart(charts.plot_reference_vs_current(reference[column], current[column], title="Reference (training) vs current"), width="stretch")
-        left.caption("Share of rows per value range (or category): the training sample against the rows checked. ⚠️ marks a drifted column.")
+        common.chart(charts.plot_reference_vs_current(reference[column], current[column], title="Reference (training) vs current"), "reference_vs_current", right)

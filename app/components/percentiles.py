@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import charts
+from app import charts, common
 from app import format as fmt
 
 
@@ -54,7 +54,7 @@ def render(analysis: dict, features: dict[str, dict]) -> None:
     st.dataframe(table[["Metric", "Value", "Rank", "Peer median", "Peers p10 – p90", "Interpretation", "Peers"]], hide_index=True, width="stretch",
                  height=36 * (len(table) + 1) + 4, column_config=PERCENTILE_HELP)
     this = "this " + fmt.entity(analysis)["singular"]
-    st.plotly_chart(charts.plot_percentile_bullets(rows, fmt=lambda r: fmt.value(features.get(r["feature"]), r["value"]), this=this), width="stretch")
+    common.chart(charts.plot_percentile_bullets(rows, fmt=lambda r: fmt.value(features.get(r["feature"]), r["value"]), this=this), "bullets")
 
 
 def render_table(percentiles: list[dict], features: dict[str, dict]) -> None:

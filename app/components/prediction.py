@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import charts
+from app import charts, common
 from app import format as fmt
 
 TOP_DRIVERS = 10
@@ -51,9 +51,9 @@ def render(analysis: dict, features: dict[str, dict], target_label: str) -> dict
         else:
             st.metric(target_label, data["probability_text"], help="Probability from the outcome model (XGBoost).")
             st.markdown(f"**{data['label_text']}**")
-            st.plotly_chart(charts.plot_probability_gauge(data["probability"]), width="stretch")
+            common.chart(charts.plot_probability_gauge(data["probability"]), "gauge")
     with w:
         unit = "target units" if data["numeric"] else "log-odds"
         st.plotly_chart(charts.plot_waterfall(data["base_value"], data["contributions"], data["labels"], title="Why: SHAP contributions", unit=unit), width="stretch")
-        st.caption(WHY_NUMERIC if data["numeric"] else WHY_PROBABILITY)
+        st.caption(WHY_NUMERIC if data["numeric"] else WHY_PROBABILITY)  # the waterfall's meaning, with its unit
     return data

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import charts
+from app import charts, common
 from app import format as fmt
 
 
@@ -50,7 +50,7 @@ def render(analysis: dict, features: dict[str, dict]) -> None:
         st.metric("Segment size", f"{data['size']:,} {data['plural']}", help=f"Training {data['plural']} in this segment: groups of similar profiles found by clustering (Segments page).")
     with radar:
         if data["axes"]:
-            st.plotly_chart(charts.plot_radar(data["axes"], data["series"], data["colours"]), width="stretch")
+            common.chart(charts.plot_radar(data["axes"], data["series"], data["colours"]), "radar")
         else:
             st.caption("The segment is built from these features (centre: the segment's typical values).")
             st.dataframe(data["centroid"], hide_index=True, width="stretch")

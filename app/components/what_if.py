@@ -80,7 +80,8 @@ def render(analysis: dict, features: dict[str, dict], sample: pd.DataFrame, stat
                       help="The change against the prediction above, in percentage points (shown to 4 significant digits, so a small move never reads as zero).")
         if changed:
             labels = {n: f["label"] for n, f in features.items()}
-            st.plotly_chart(charts.plot_waterfall(new["base_value"], new["contributions"], labels, title="Contributions after the changes"), width="stretch")
+            unit = "target units" if "value" in new else "log-odds"
+            common.chart(charts.plot_waterfall(new["base_value"], new["contributions"], labels, title="Contributions after the changes", unit=unit), "waterfall")
 
 
 def _settled(difference: float) -> float:

@@ -38,7 +38,7 @@ else:
     m[1].metric("Median", fmt.value(f, q[0.5]))
     m[2].metric("p25 – p75", f"{fmt.value(f, q[0.25])} – {fmt.value(f, q[0.75])}")
     m[3].metric("p10 – p90", f"{fmt.value(f, q[0.1])} – {fmt.value(f, q[0.9])}")
-    st.plotly_chart(charts.plot_distribution(values, title=f"{f['label']} in this peer group"), width="stretch")
+    common.chart(charts.plot_distribution(values, title=f"{f['label']} in this peer group"), "distribution")
 
 st.subheader("Monthly benchmarks")
 series = common.table("series")
@@ -55,9 +55,9 @@ else:
     one = series[(series[group_col].astype(str) == group) & (series["metric"] == metric)][["month", "value"]].copy()
     one["month"] = pd.to_datetime(one["month"])
     c1, c2 = st.columns([3, 2])
-    c1.plotly_chart(charts.plot_series(one, title=f"{feats.get(metric, {}).get('label', metric)} — {group}"), width="stretch")
+    common.chart(charts.plot_series(one, title=f"{feats.get(metric, {}).get('label', metric)} — {group}"), "series", c1)
     if one["month"].nunique() >= 24:  # seasonality needs two years around a 12-month trend
-        c2.plotly_chart(charts.plot_seasonality(one, title="Seasonality: average deviation from trend"), width="stretch")
+        common.chart(charts.plot_seasonality(one, title="Seasonality: average deviation from trend"), "seasonality", c2)
     else:
         c2.caption(f"Seasonality needs at least 24 months of medians; this series has {one['month'].nunique()}.")
 

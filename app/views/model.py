@@ -62,16 +62,16 @@ if baseline:
     lift = (metrics["holdout"][key] or 0.0) - (baseline["holdout"][key] or 0.0)
     left.caption(f"Held-out {name} {three(metrics['holdout'][key])} against {three(baseline['holdout'][key])} for the baseline ({lift:+.3f}).")
 if "confusion_matrix" in metrics["holdout"]:
-    right.plotly_chart(charts.plot_confusion(metrics["holdout"]["confusion_matrix"], title="Confusion matrix (held-out)"), width="stretch")
+    common.chart(charts.plot_confusion(metrics["holdout"]["confusion_matrix"], title="Confusion matrix (held-out)"), "confusion", right)
 
 curves = metrics.get("curves", {})
 c = st.columns(3)
 if "roc" in curves:
-    c[0].plotly_chart(charts.plot_curve(curves["roc"]["fpr"], curves["roc"]["tpr"], "False positive rate", "True positive rate", "ROC curve", diagonal=True), width="stretch")
+    common.chart(charts.plot_curve(curves["roc"]["fpr"], curves["roc"]["tpr"], "False positive rate", "True positive rate", "ROC curve", diagonal=True), "roc", c[0])
 if "pr" in curves:
-    c[1].plotly_chart(charts.plot_curve(curves["pr"]["recall"], curves["pr"]["precision"], "Recall", "Precision", "Precision–recall curve"), width="stretch")
+    common.chart(charts.plot_curve(curves["pr"]["recall"], curves["pr"]["precision"], "Recall", "Precision", "Precision–recall curve"), "pr", c[1])
 if "calibration" in curves:
-    c[2].plotly_chart(charts.plot_curve(curves["calibration"]["predicted"], curves["calibration"]["observed"], "Predicted probability", "Observed rate", "Calibration", diagonal=True), width="stretch")
+    common.chart(charts.plot_curve(curves["calibration"]["predicted"], curves["calibration"]["observed"], "Predicted probability", "Observed rate", "Calibration", diagonal=True), "calibration", c[2])
 
 st.subheader("Global explanations (SHAP)")
 st.caption(f"{expl.get('method', '')} on {expl.get('sample_size', 0):,} {fmt.entity(common.schema_dict())['plural']}. "
@@ -80,8 +80,8 @@ st.caption(f"{expl.get('method', '')} on {expl.get('sample_size', 0):,} {fmt.ent
            + "the importance is the average size of a feature's contribution, the dependence shows how it changes with the feature's value.")
 left, right = st.columns(2)
 unit = "target units" if numeric else "log-odds"
-left.plotly_chart(charts.plot_importance(expl["importance"], labels, title="Average size of each feature's contribution", unit=unit), width="stretch")
+common.chart(charts.plot_importance(expl["importance"], labels, title="Average size of each feature's contribution", unit=unit), "importance", left)
 dep = expl.get("dependence", {})
 if dep:
     feature = right.selectbox("Dependence of", list(dep), format_func=lambda n: labels.get(n, n), key="dep_feature")
-    right.plotly_chart(charts.plot_dependence(dep[feature]["value"], dep[feature]["shap"], labels.get(feature, feature), title="SHAP dependence", unit=unit), width="stretch")
+    common.chart(charts.plot_dependence(dep[feature]["value"], dep[feature]["shap"], labels.get(feature, feature), title="SHAP dependence", unit=unit), "dependence", right)

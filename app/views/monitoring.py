@@ -41,7 +41,7 @@ def live() -> None:
                           help="Realised: computed from recorded outcomes. Estimated: from the predicted probabilities alone (calibrated on training), before outcomes arrive.")
         st.caption(f"{fmt.metric_name(metric)}: {fmt.metric_help(metric)}")
         threshold = {"roc_auc": cfg["min_roc_auc"], "accuracy": cfg["min_accuracy"]}.get(metric)
-        st.plotly_chart(charts.plot_performance(perf["realised"], perf["estimated"], metric, threshold), width="stretch")
+        common.chart(charts.plot_performance(perf["realised"], perf["estimated"], metric, threshold), "performance")
     a, v = st.columns(2)
     with a:
         checked = common.alerts_checked(str(ws.home), common.version())
@@ -53,7 +53,7 @@ def live() -> None:
         volume = common.volume_snapshot(str(ws.home), common.version())
         st.caption(f"{volume['total']:,} predictions · {volume['feedback']:,} outcomes recorded")
         if volume["daily"]:
-            st.plotly_chart(charts.plot_volume(volume["daily"]), width="stretch")
+            common.chart(charts.plot_volume(volume["daily"]), "volume")
 
 
 live()

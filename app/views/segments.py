@@ -14,13 +14,11 @@ segments = insights["segments"]
 names = {s["id"]: s["name"] for s in segments}
 proj = insights["projection"]
 
-st.plotly_chart(charts.plot_projection(proj["x"], proj["y"], proj["segment"], names, title=f"{plural.capitalize()} on a map of their profiles"), width="stretch")
-st.caption(f"Each dot is one {fmt.entity(common.schema_dict())['singular']}. The map squeezes every feature into two directions (principal components): "
-           "the first is the combination of features along which profiles differ most, the second the next one. Near dots have similar profiles.")
+common.chart(charts.plot_projection(proj["x"], proj["y"], proj["segment"], names, title=f"{plural.capitalize()} on a map of their profiles"), "projection")
 c1, c2 = st.columns(2)
-c1.plotly_chart(charts.plot_segment_bars(segments, "size", title=f"{plural.capitalize()} per segment"), width="stretch")
+common.chart(charts.plot_segment_bars(segments, "size", title=f"{plural.capitalize()} per segment"), "segment_size", c1)
 if all(s.get("outcome_rate") is not None for s in segments):
-    c2.plotly_chart(charts.plot_segment_bars(segments, "outcome_rate", title="Outcome rate per segment", percent=True), width="stretch")
+    common.chart(charts.plot_segment_bars(segments, "outcome_rate", title="Outcome rate per segment", percent=True), "outcome_rate", c2)
 
 st.subheader("Segment profiles")
 for s in segments:
@@ -33,4 +31,4 @@ scores = [n for n in segments[0]["centroid"] if feats.get(n, {}).get("kind") == 
 if scores:
     series = {s["name"]: [s["centroid"][n] for n in scores] for s in segments}
     colours = {s["name"]: charts.segment_colour(s["id"]) for s in segments}
-    st.plotly_chart(charts.plot_radar([feats[n]["label"] for n in scores], series, colours, title="Segment medians (scores)"), width="stretch")
+    common.chart(charts.plot_radar([feats[n]["label"] for n in scores], series, colours, title="Segment medians (scores)"), "radar")

@@ -106,6 +106,27 @@ class FirstStart:
 
 
 @st.cache_resource(show_spinner=False)
+def warm_up(home: str, _ws: api.Workspace) -> threading.Thread:
+    """Load the champion and run one analysis in a server thread, once per process: the model
+    libraries (seconds of imports) and the model load no longer delay the first page, and are
+    done by the time a user has filled in a profile."""
+    thread = threading.Thread(target=_warm, args=(_ws,), name="benchai-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm(ws: api.Workspace) -> None:
+    try:
+        model = ws.champion()
+        sample = ws.table("sample")
+        if sample is not None and len(sample):
+            names = {f.name for f in model.schema.features} | set(model.schema.segments)
+            model.analyze({k: v for k, v in sample.iloc[0].to_dict().items() if k in names})
+    except Exception:  # a version that fails to load is reported by the page that uses it
+        log.warning("warm-up failed", exc_info=True)
+
+
+@st.cache_resource(show_spinner=False)
 def _first_start(home: str, _ws: api.Workspace) -> FirstStart:
     return FirstStart(_ws)  # one per home and server process
 

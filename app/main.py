@@ -30,3 +30,4 @@ if not bootstrap.ensure_ready(common.workspace()):
     st.stop()
 common.sidebar()
 page.run()
+bootstrap.warm_up(str(common.home()), common.workspace())  # after the page: a warm-up beside it slows it down

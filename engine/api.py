@@ -10,14 +10,28 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from engine.analysis.analyzer import Analyzer
 from engine.analysis.results import Analysis
 from engine.errors import DataError
 from engine.schema import Schema
 from engine.workspace import Route, Workspace, default_home
+
+if TYPE_CHECKING:
+    from engine.analysis.analyzer import Analyzer
+
+
+def __getattr__(name: str):
+    """``api.Analyzer`` on first use: the models pull in scikit-learn, XGBoost and SHAP (seconds
+    of imports), which a dashboard's first page does not need."""
+    if name == "Analyzer":
+        from engine.analysis.analyzer import Analyzer
+
+        return Analyzer
+    raise AttributeError(f"module 'engine.api' has no attribute {name!r}")
+
 
 __all__ = ["Analysis", "Analyzer", "Route", "Workspace", "default_home", "workspace"]
 

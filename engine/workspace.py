@@ -16,15 +16,18 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from engine.analysis.analyzer import Analyzer
 from engine.analysis.results import Analysis
+
+if TYPE_CHECKING:
+    from engine.analysis.analyzer import Analyzer
 from engine.errors import BenchError, DataError, ModelNotFoundError
 from engine.monitoring.routing import route
 from engine.monitoring.settings import load_settings, save_settings
-from engine.registry import Registry, load_analyzer
+from engine.registry import Registry
 from engine.schema import (
     TRAINING_BAD_ROW_SHARE,
     Schema,
@@ -126,6 +129,10 @@ class Workspace:
             if version in self._models:
                 self._models.move_to_end(version)
                 return self._models[version]
+            from engine.registry.artifacts import (
+                load_analyzer,  # the models' libraries load with the first model
+            )
+
             model = load_analyzer(lambda name: self.read_file(version, name), version)
             self._models[version] = model
             if len(self._models) > MODEL_CACHE:

@@ -6,7 +6,6 @@ import hashlib
 import math
 
 import pandas as pd
-from scipy.stats import norm
 
 
 def route(company_id, share: float, salt: str = "challenger") -> str:
@@ -34,6 +33,8 @@ def compare_models(labelled: pd.DataFrame) -> dict:
     pooled = (a["correct"] + b["correct"]) / (a["n"] + b["n"])
     se = math.sqrt(pooled * (1 - pooled) * (1 / a["n"] + 1 / b["n"])) or 1e-12
     z = (b["accuracy"] - a["accuracy"]) / se
+    from scipy.stats import norm  # scipy loads here, not with every page that routes
+
     p_value = float(2 * norm.sf(abs(z)))
     if p_value >= 0.05:
         verdict = "no significant difference"

@@ -94,6 +94,7 @@ def test_diabetes_numeric_target_and_category(diabetes):
 
 
 def test_pages_show_a_numeric_prediction(diabetes, monkeypatch):
+    from app import format as fmt
     from tests.app.conftest import start_app
 
     ws, _, _ = diabetes
@@ -102,8 +103,8 @@ def test_pages_show_a_numeric_prediction(diabetes, monkeypatch):
     assert not at.exception
     value = at.session_state["analysis"]["prediction"]["value"]
     shown = {m.label: m.value for m in at.metric}
-    assert shown["Disease progression"] == f"{value:,.2f}"
-    assert shown["Predicted value after the changes"] == f"{value:,.2f}"  # nothing moved yet
+    assert shown["Disease progression"] == fmt.number(value)  # 4 significant digits, as everywhere
+    assert shown["Predicted value after the changes"] == fmt.number(value)  # nothing moved yet
     at.switch_page("views/model.py").run()
     assert not at.exception
     held = ws.details()["metrics"]["holdout"]

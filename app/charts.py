@@ -27,7 +27,7 @@ MEANING = {
     "outcome_rate": "The share of each segment's entities with the outcome in the training data.",
     "radar": "Each axis is a score: the further out, the higher. Compare the shapes to see where they differ.",
     "reference_vs_current": "Share of rows per value range (or category): the training data against the rows checked. ⚠️ marks a drifted column.",
-    "bullets": "Per feature: the light band holds the middle 80% of peers, the darker one the middle half, the line is the peer median and the diamond is this entity.",
+    "bullets": "Per feature, on its own peers' scale: the light band holds the middle 80% of peers (p10 to p90), the darker one the middle half, the line is the peer median and the diamond is this entity, with its value.",
     "gauge": "The outcome model's probability for this profile.",
     "waterfall": "Each bar is how much one feature moved this prediction away from the average prediction (the base value): green raises it, red lowers it.",
 }
@@ -66,24 +66,32 @@ def plot_radar(axes: list[str], series: dict[str, list[float]], colours: dict[st
 
 
 def plot_percentile_bullets(rows: list[dict], fmt=None, this: str = "this one") -> go.Figure:
-    """rows: percentile rows (label, value, p10..p90, rank). One small bullet per feature:
-    p10–p90 band, p25–p75 band, the peer median and the entity's value (named ``this``)."""
-    n = max(len(rows), 1)
-    titles = [f"{r.get('label', r['feature'])} · " + (f"rank {r['rank']:.0f}" if r.get("rank") is not None else f"above {r.get('position', 0):.0f}% of peers") for r in rows]
-    fig = make_subplots(rows=n, cols=1, subplot_titles=titles, vertical_spacing=min(0.5 / n, 0.08))
-    for i, r in enumerate(rows, start=1):
-        text = fmt(r) if fmt else number(r["value"])
-        fig.add_trace(go.Bar(x=[r["p90"] - r["p10"]], base=[r["p10"]], y=[""], orientation="h", marker_color="#e2e8f0",
-                             name="p10–p90", showlegend=i == 1, hovertemplate="p10 %{base:,.4~r} – p90 %{x:,.4~r}<extra></extra>"), row=i, col=1)
-        fig.add_trace(go.Bar(x=[r["p75"] - r["p25"]], base=[r["p25"]], y=[""], orientation="h", marker_color="#93c5fd", width=0.5,
-                             name="p25–p75", showlegend=i == 1, hoverinfo="skip"), row=i, col=1)
-        fig.add_trace(go.Scatter(x=[r["p50"]], y=[""], mode="markers", marker={"symbol": "line-ns", "size": 18, "line": {"width": 3, "color": REFERENCE}},
-                                 name="peer median", showlegend=i == 1), row=i, col=1)
-        fig.add_trace(go.Scatter(x=[r["value"]], y=[""], mode="markers+text", marker={"symbol": "diamond", "size": 13, "color": ENTITY},
-                                 text=[text], textposition="top center", name=this, showlegend=i == 1), row=i, col=1)
-    fig.update_layout(barmode="overlay", legend={"orientation": "h", "y": -0.02, "yanchor": "top"})
-    fig.update_annotations(font_size=12)
-    return _fig(fig, None, 90 * n + 60)
+    """rows: percentile rows (label, value, p10..p90, rank). One bullet per feature in one figure:
+    each row is drawn on its own peers' scale (p10 at 10, p90 at 90, so features in different
+    units line up): the p10–p90 band, the p25–p75 band, the peer median and the entity's value
+    (named ``this``, beyond the band when outside it). Hover shows the values in their units."""
+    names = [f"{r.get('label', r['feature'])} · " + (f"rank {r['rank']:.0f}" if r.get("rank") is not None else f"above {r.get('position', 0):.0f}% of peers") for r in rows]
+    text = [fmt(r) if fmt else number(r["value"]) for r in rows]
+
+    def at(r: dict, v: float) -> float:
+        span = r["p90"] - r["p10"]
+        return 50.0 if not span or v != v else min(max(10 + 80 * (v - r["p10"]) / span, -5.0), 105.0)
+
+    peers = [f"p10 {number(r['p10'])} · p25 {number(r['p25'])} · median {number(r['p50'])} · p75 {number(r['p75'])} · p90 {number(r['p90'])}" for r in rows]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(y=names, x=[80] * len(rows), base=[10] * len(rows), orientation="h", marker_color="#e2e8f0", name="p10–p90",
+                         customdata=peers, hovertemplate="%{customdata}<extra></extra>"))
+    fig.add_trace(go.Bar(y=names, x=[at(r, r["p75"]) - at(r, r["p25"]) for r in rows], base=[at(r, r["p25"]) for r in rows], orientation="h",
+                         marker_color="#93c5fd", width=0.45, name="p25–p75", hoverinfo="skip"))
+    fig.add_trace(go.Scatter(y=names, x=[at(r, r["p50"]) for r in rows], mode="markers", name="peer median",
+                             marker={"symbol": "line-ns", "size": 18, "line": {"width": 3, "color": REFERENCE}},
+                             customdata=[number(r["p50"]) for r in rows], hovertemplate="peer median %{customdata}<extra></extra>"))
+    fig.add_trace(go.Scatter(y=names, x=[at(r, r["value"]) for r in rows], mode="markers+text", name=this, text=text, textposition="top center",
+                             marker={"symbol": "diamond", "size": 13, "color": ENTITY}, hovertemplate=f"{this} %{{text}}<extra></extra>"))
+    fig.update_layout(barmode="overlay", legend={"orientation": "h", "y": -0.08, "yanchor": "top"})
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(range=[-8, 108], tickvals=[10, 50, 90], ticktext=["peers' p10", "middle", "peers' p90"], showgrid=False)
+    return _fig(fig, None, 60 + 42 * max(len(rows), 1))
 
 
 def plot_waterfall(base_value: float, contributions: list[dict], labels: dict | None = None, top: int = 10, title=None, unit: str = "log-odds") -> go.Figure:
@@ -149,7 +157,7 @@ def plot_projection(x, y, segment_ids, names: dict[int, str], title=None) -> go.
     frame = pd.DataFrame({"x": x, "y": y, "segment": segment_ids})
     fig = go.Figure()
     for sid, g in frame.groupby("segment"):
-        fig.add_trace(go.Scattergl(x=g["x"], y=g["y"], mode="markers", name=names.get(int(sid), str(sid)),
+        fig.add_trace(go.Scatter(x=g["x"], y=g["y"], mode="markers", name=names.get(int(sid), str(sid)),
                                    marker={"color": segment_colour(sid), "size": 5, "opacity": 0.7}))
     fig.update_layout(legend={"orientation": "h", "y": -0.1}, xaxis_title="main direction of difference (PC 1)", yaxis_title="second direction (PC 2)")
     return _fig(fig, title, 520)

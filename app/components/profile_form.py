@@ -58,6 +58,7 @@ def examples(schema: dict, sample: pd.DataFrame) -> dict[str, dict]:
     return example_profiles(sample, Schema.from_dict(schema))
 
 
+@st.fragment  # choosing an id or an example reruns only this box, not the page's results
 def _pickers(schema: dict, sample: pd.DataFrame) -> None:
     id_col, noun = schema.get("id"), fmt.entity(schema)["singular"]
     with st.container(border=True):

@@ -14,7 +14,11 @@ segments = insights["segments"]
 names = {s["id"]: s["name"] for s in segments}
 proj = insights["projection"]
 
-common.chart(charts.plot_projection(proj["x"], proj["y"], proj["segment"], names, title=f"{plural.capitalize()} on a map of their profiles"), "projection")
+MAP_POINTS = 1500  # more dots add drawing time in the browser, not information
+every = max(1, -(-len(proj["x"]) // MAP_POINTS))
+shown = f" (every {every}th of {len(proj['x']):,})" if every > 1 else ""
+common.chart(charts.plot_projection(proj["x"][::every], proj["y"][::every], proj["segment"][::every], names,
+                                    title=f"{plural.capitalize()} on a map of their profiles{shown}"), "projection")
 c1, c2 = st.columns(2)
 common.chart(charts.plot_segment_bars(segments, "size", title=f"{plural.capitalize()} per segment"), "segment_size", c1)
 if all(s.get("outcome_rate") is not None for s in segments):

@@ -66,6 +66,7 @@ def test_train_prints_version_and_metrics(cli_home):
     assert trained["metrics"]["segments_k"] >= 2
 
 
+@pytest.mark.slow  # trains twice
 def test_training_again_on_the_same_data_says_nothing_changed_unless_forced(cli_home, tmp_path, capsys):
     home = shutil.copytree(cli_home["home"], tmp_path / "home")
     written = cli_home["written"]

@@ -96,6 +96,7 @@ def _one_cell(csv):
     return frame
 
 
+@pytest.mark.slow  # trains a second version
 @pytest.mark.parametrize(
     ("change", "options"),
     [
@@ -112,11 +113,13 @@ def test_a_change_or_force_trains_a_new_version(trained, ws, change, options):
     assert ws.registry.versions() == ["v0001", "v0002"]
 
 
+@pytest.mark.slow  # trains a second version
 def test_a_schema_change_trains_a_new_version(trained, ws):
     schema = {**SCHEMA, "features": [dict(SCHEMA["features"][0], max=6), *SCHEMA["features"][1:]]}
     assert not ws.train(trained["csv"], parse_schema(schema))["unchanged"]
 
 
+@pytest.mark.slow  # trains a second version
 def test_after_force_the_answer_names_the_champion(trained, ws):
     forced = ws.train(trained["csv"], parse_schema(SCHEMA), force=True)
     assert forced["promoted"], forced["reason"]  # an identical model passes the gate
@@ -124,6 +127,7 @@ def test_after_force_the_answer_names_the_champion(trained, ws):
     assert again["version"] == "v0002" and again["reason"].endswith("as v0002 (champion)")
 
 
+@pytest.mark.slow  # trains a second version
 @pytest.mark.parametrize("refused", ["older format", "unsigned under a key"])
 def test_a_version_this_engine_refuses_to_load_is_no_version_to_repeat(trained, ws, monkeypatch, refused):
     if refused == "older format":

@@ -220,3 +220,11 @@ def test_no_drift_verdict_from_a_handful_of_rows(replayed, tmp_path):
 
     assert verdict_text(report).startswith("Not enough rows yet for a verdict: 10")
     assert ws.monitoring.drift(pd.read_csv(paths["current"]).head(500))["enough_rows"] is True
+
+
+def test_a_week_whose_auc_cannot_be_computed_raises_no_alert_and_no_error():
+    """One prediction in a week has an accuracy but no ROC AUC (None): no alert, no TypeError
+    (the Monitoring page checks the rules on a new home with a single analysis)."""
+    settings = {"min_roc_auc": 0.65, "min_accuracy": 0.6, "feedback_retrain_rows": 500}
+    week = pd.DataFrame([{"bucket": pd.Timestamp("2026-11-16"), "n": 1, "accuracy": 1.0, "roc_auc": None, "f1": 1.0}])
+    assert alert_candidates(None, week, pd.DataFrame(), 0, settings) == []

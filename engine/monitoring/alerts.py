@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 DRIFT_KINDS = ("data_drift", "column_drift")
@@ -35,7 +34,7 @@ def alert_candidates(drift: dict | None, estimated: pd.DataFrame, realised: pd.D
         last = frame.iloc[-1]
         for metric, floor in (("roc_auc", settings["min_roc_auc"]), ("accuracy", settings["min_accuracy"])):
             value = last[metric]
-            if not np.isnan(value) and value < floor:
+            if not pd.isna(value) and value < floor:  # None: not computable yet (e.g. one class in the week)
                 out.append({"kind": f"{name}_performance", "key": f"{metric}:{last['bucket']:%Y-%m-%d}", "severity": "high",
                             "message": f"{name.capitalize()} {METRIC_WORDS[metric]} {value:.3f} is under the floor {floor:.3f} for the week of {last['bucket']:%Y-%m-%d}."})
     if new_feedback >= settings["feedback_retrain_rows"]:

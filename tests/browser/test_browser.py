@@ -5,7 +5,7 @@ page to docs/screenshots/<page>.png (companies) and docs/screenshots/customers-<
 from pathlib import Path
 
 import pytest
-from test_flows import assert_analysed_profile_is, logged_analysis
+from test_flows import analyze_id, assert_analysed_profile_is, logged_analysis
 
 from engine import api
 
@@ -29,14 +29,7 @@ def test_analyze_by_id_and_screenshot_every_page(server, page, dataset, home):
     _, noun, entity_id, target_label, prefix = dataset
     page.goto(server)
     page.get_by_text(f"Analyze a {noun}").wait_for()
-    picker = page.get_by_role("combobox", name=f"{noun.capitalize()} id")
-    picker.click()
-    picker.fill(entity_id)
-    page.get_by_role("option", name=entity_id, exact=True).click()
-    page.get_by_role("button", name=f"Load {noun}").click()
-    page.get_by_text(f"Profile of {noun}").wait_for()
-    page.get_by_role("button", name="Analyze").click()
-    page.get_by_text("Percentile rankings against peers").wait_for()
+    analyze_id(page, noun, entity_id)
     body = page.inner_text("body")
     assert "Segment" in body and "Prediction" in body and target_label in body
     ws = api.workspace(home)  # the loaded entity is the one analysed, not the form's first profile

@@ -72,7 +72,8 @@ def render(analysis: dict, features: dict[str, dict], sample: pd.DataFrame, stat
         if "value" in new:  # a numeric target: the predicted value, in its own units
             old = analysis["prediction"]["value"]
             change = _settled(new["value"] - old)
-            st.metric("Predicted value after the changes", fmt.number(new["value"]), delta=fmt.signed(change), delta_color="normal" if change else "off")
+            st.metric("Predicted value after the changes", fmt.number(new["value"]), delta=fmt.signed(change), delta_color="normal" if change else "off",
+                      help="The change against the prediction above, in the target's units (4 significant digits).")
         else:
             old = analysis["prediction"]["probability"]
             change = _settled((new["probability"] - old) * 100)

@@ -34,10 +34,10 @@ else:
     q = values.quantile([0.1, 0.25, 0.5, 0.75, 0.9])
     f = ranked[feature]
     m = st.columns(4)
-    m[0].metric(noun["plural"].capitalize(), f"{len(values):,}")
-    m[1].metric("Median", fmt.value(f, q[0.5]))
-    m[2].metric("p25 – p75", f"{fmt.value(f, q[0.25])} – {fmt.value(f, q[0.75])}")
-    m[3].metric("p10 – p90", f"{fmt.value(f, q[0.1])} – {fmt.value(f, q[0.9])}")
+    m[0].metric(noun["plural"].capitalize(), f"{len(values):,}", help=f"Training {noun['plural']} in this peer group with a value for {f['label'].lower()}.")
+    m[1].metric("Median", fmt.value(f, q[0.5]), help="Half of the peer group is below this value, half above.")
+    m[2].metric("p25 – p75", f"{fmt.value(f, q[0.25])} – {fmt.value(f, q[0.75])}", help="The middle half of the peer group: a quarter is below, a quarter above.")
+    m[3].metric("p10 – p90", f"{fmt.value(f, q[0.1])} – {fmt.value(f, q[0.9])}", help="The middle 80% of the peer group: a tenth is below, a tenth above.")
     common.chart(charts.plot_distribution(values, title=f"{f['label']} in this peer group"), "distribution")
 
 st.subheader("Monthly benchmarks")

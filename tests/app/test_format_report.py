@@ -47,3 +47,16 @@ def test_report_sections_come_from_the_page_components(ws):
         assert rank in html
     for row in similar.similar_data(analysis):
         assert f"<td>{row['Company']}</td>" in html
+
+
+def test_the_first_page_does_not_import_the_model_libraries():
+    """A restart is usable in seconds because the dashboard's first page needs no model: the
+    model libraries (seconds of imports) load with the first model, in the warm-up thread."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys; import app.common, app.bootstrap, app.charts, app.components.profile_form, app.report; "
+            "print(sorted(m for m in ('sklearn', 'xgboost', 'shap', 'skops', 'scipy.stats') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.strip() == "[]", out.stdout

@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", parents=[common], help="HTTP API over the engine (FastAPI under uvicorn)")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
-    s.add_argument("--workers", type=int, default=1, help="worker processes; each loads the champion")
+    s.add_argument("--workers", type=int, default=None, help="worker processes, each loading the champion and computing on one thread (default: one per core)")
     s.add_argument("--no-access-log", action="store_true", help="do not log every request")
 
     sub.add_parser("hash-password", help="read the dashboard's admin password from stdin (or a prompt) and print the value for BENCHAI_ADMIN_PASSWORD_HASH")

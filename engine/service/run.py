@@ -47,6 +47,25 @@ class NoDelayHTTPProtocol(AutoHTTPProtocol):
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def one_compute_thread() -> None:
+    """One compute thread in every serving process (OpenMP for XGBoost and scikit-learn, BLAS for
+    the neighbour distances): a request is one small profile, and the libraries' own thread pools
+    only spin against the other workers on the same cores. The environment reaches workers started
+    after this (they load the libraries with it); threadpoolctl covers libraries already loaded. An
+    explicit setting of those variables is kept."""
+    for name in THREAD_ENV:
+        os.environ.setdefault(name, "1")
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(int(os.environ["OMP_NUM_THREADS"]))
+
+
+def default_workers() -> int:
+    """One worker per core this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def exposure_warning(host: str) -> str | None:
@@ -62,12 +81,14 @@ def serve(
     *,
     host: str = "127.0.0.1",
     port: int = 8000,
-    workers: int = 1,
+    workers: int | None = None,
     log_level: str = "info",
     access_log: bool = True,
 ) -> None:
-    """Run the API under uvicorn; blocks until stopped. With several workers each process
-    loads the champion itself."""
+    """Run the API under uvicorn; blocks until stopped. With several workers (default: one per
+    core) each process loads the champion itself; every process computes on one thread."""
+    if workers is None:
+        workers = 1 if port == 0 else default_workers()  # any free port is one worker's port
     if workers < 1:
         raise DataError(f"--workers should be at least 1, got {workers}.")
     if not 0 <= port <= 65535:
@@ -77,6 +98,7 @@ def serve(
     if warning:
         print(warning, file=sys.stderr)
     options = {"host": host, "port": port, "log_level": log_level, "access_log": access_log}
+    one_compute_thread()
     if workers == 1:
         uvicorn.run(create_app(workspace.home), http=NoDelayHTTPProtocol, **options)
         return
@@ -105,6 +127,7 @@ def _reuseport_socket(host: str, port: int) -> socket.socket:
 
 def _worker(home: str, host: str, port: int, log_level: str, access_log: bool) -> None:
     """One worker process: the app on its own SO_REUSEPORT socket."""
+    one_compute_thread()
     sock = _reuseport_socket(host, port)
     config = uvicorn.Config(
         create_app(home), log_level=log_level, access_log=access_log, http=NoDelayHTTPProtocol

@@ -97,9 +97,11 @@ def what_if(profile: dict, changes: dict) -> dict:
     return workspace().what_if(profile, changes)
 
 
-def score(data, *, progress=None) -> pd.DataFrame:
-    """Batch analysis of a whole table: one output row per input row."""
-    return workspace().score(data, progress=progress)
+def score(data, *, progress=None, out=None, scheduler: str | None = None):
+    """Batch analysis of a whole table: one output row per input row (a DataFrame); with
+    ``out``, Parquet parts written there, in-process or on Dask (``scheduler``: "local" or a
+    scheduler's address), and a summary dict back."""
+    return workspace().score(data, progress=progress, out=out, scheduler=scheduler)
 
 
 def models() -> list[dict]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from engine.encoding import dumps
 from engine.errors import BenchError, DataError
 from engine.registry.signing import unsigned_warning
+from engine.scale.parts import is_partitioned
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,9 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--model", default="champion", help="version or alias")
 
     s = sub.add_parser("score", parents=[common], help="analyse a whole table")
-    s.add_argument("--data", required=True)
+    s.add_argument("--data", required=True, help="CSV or Parquet file; or a folder of Parquet parts or a glob (then --out is a folder of parts)")
     s.add_argument("--out", required=True)
     s.add_argument("--model", default="champion")
+    s.add_argument("--scheduler", default=None, help="score on Dask: 'local' (a cluster on this machine) or a scheduler's address (tcp://host:8786); reads Parquet parts, writes Parquet parts")
+    s.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
     _add_monitoring_commands(sub, common)
 
@@ -143,14 +146,10 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "demo-data":
         _print(api.demo_data(args.out, kind=args.kind, rows=args.rows, seed=args.seed))
     elif args.command == "train":
-        def progress(stage: str, fraction: float) -> None:
-            if not args.quiet:
-                print(f"[{fraction:4.0%}] {stage}", file=sys.stderr)
-
         result = ws.train(
             args.data, args.schema, promote=not args.no_promote, seed=args.seed, k=args.k,
             search=args.search, search_budget_s=args.search_budget, tolerance=args.tolerance,
-            series=args.series, progress=progress, force=args.force,
+            series=args.series, progress=_progress(args.quiet), force=args.force,
         )
         if result["unchanged"]:  # said on stderr: stdout stays the result's JSON
             reason = result["reason"]
@@ -158,6 +157,8 @@ def run(args: argparse.Namespace) -> int:
         _print(result)
     elif args.command == "analyze":
         _print(ws.analyze(_read_profile(args.profile), ref=args.model).to_dict())
+    elif args.command == "score" and (args.scheduler is not None or is_partitioned(args.data)):
+        _print(ws.score(args.data, ref=args.model, out=args.out, scheduler=args.scheduler, progress=_progress(args.quiet)))
     elif args.command == "score":
         out = Path(args.out)
         if not out.parent.is_dir():
@@ -193,6 +194,15 @@ def run(args: argparse.Namespace) -> int:
         elif args.action == "rollback":
             _print(ws.rollback(reason=args.reason))
     return 0
+
+
+def _progress(quiet: bool):
+    """Progress lines on stderr (stdout stays the result's JSON)."""
+    def report(stage: str, fraction: float) -> None:
+        if not quiet:
+            print(f"[{fraction:4.0%}] {stage}", file=sys.stderr)
+
+    return report
 
 
 def _pairs(items: list[str], cast) -> dict | None:

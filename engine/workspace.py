@@ -292,8 +292,18 @@ class Workspace:
         model = self.champion() if ref is None else self.model(ref)
         return model.what_if(profile, changes)
 
-    def score(self, data, *, ref: str | None = None, progress=None) -> pd.DataFrame:
-        """Batch analysis of a whole table: one output row per input row."""
+    def score(self, data, *, ref: str | None = None, progress=None, out=None, scheduler: str | None = None):
+        """Batch analysis of a whole table: one output row per input row, as a DataFrame. With
+        ``out``, ``data`` may be a folder of Parquet parts or a glob, and the scores are written
+        to ``out`` as Parquet parts, one per input part, in-process or on the Dask cluster
+        ``scheduler`` ("local" or an address); then -> a summary dict (see
+        ``engine.scale.scoring.score_parts``)."""
+        if out is not None:
+            from engine.scale.scoring import score_parts
+
+            return score_parts(self, data, out, scheduler=scheduler, ref=ref, progress=progress)
+        if scheduler is not None:
+            raise DataError("scheduler: scoring on a Dask cluster writes Parquet parts; name the output folder (out=..., --out DIR).")
         model = self.champion() if ref is None else self.model(ref)
         frame, _ = self.load_dataset(data, model.schema)
         return model.score(frame, progress=progress)

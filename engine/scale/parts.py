@@ -1,0 +1,53 @@
+"""Which Parquet files a PATH names, and where each one's output part goes."""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+
+from engine.errors import DataError
+
+PARQUET = (".parquet", ".pq")
+
+
+def parquet_parts(path: str | os.PathLike) -> tuple[Path, list[Path]]:
+    """-> (root, parts): a Parquet file, a folder of Parquet parts (searched below it) or a
+    glob; ``root`` is the folder the parts' names are taken relative to, so the output keeps
+    the input's partitioning."""
+    text = str(path)
+    if glob.has_magic(text):
+        files = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
+        what = f"the pattern {text}"
+    elif Path(text).is_dir():
+        files = sorted(p for p in Path(text).rglob("*") if p.is_file() and p.suffix.lower() in PARQUET and not p.name.startswith((".", "_")))
+        what = f"the folder {text}"
+    elif Path(text).is_file():
+        files = [Path(text)]
+        what = text
+    else:
+        raise DataError(f"--data {text} does not exist; expected a Parquet file, a folder of Parquet parts or a glob such as 'parts/*.parquet'.")
+    if not files:
+        raise DataError(f"--data: {what} holds no Parquet file; expected files ending in .parquet.")
+    wrong = [str(f) for f in files if f.suffix.lower() not in PARQUET]
+    if wrong:
+        raise DataError(f"--data: {wrong[:3]} {'is' if len(wrong) == 1 else 'are'} not Parquet; scoring on parts reads Parquet only (convert a CSV with pandas: pd.read_csv(f).to_parquet(...)).")
+    root = Path(os.path.commonpath([str(f.resolve().parent) for f in files]))
+    return root, [f.resolve() for f in files]
+
+
+def is_partitioned(path: str | os.PathLike) -> bool:
+    """A folder or a glob: the input of a scoring on parts."""
+    return glob.has_magic(str(path)) or Path(path).is_dir()
+
+
+def new_output_folder(out: str | os.PathLike) -> Path:
+    """The folder the output parts go to: new, or existing and empty (nothing is overwritten)."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise DataError(f"--out {out} is a file; scoring on parts writes a folder of Parquet parts: name a new or empty folder.")
+    if out.is_dir() and any(out.iterdir()):
+        raise DataError(f"--out {out} already holds files; expected a new or empty folder (nothing was written).")
+    if not out.parent.is_dir():
+        raise DataError(f"--out {out}: the folder {out.parent} does not exist; expected a path in an existing folder.")
+    return out

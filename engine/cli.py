@@ -40,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--search-budget", type=float, default=60.0, help="seconds for --search")
     s.add_argument("--tolerance", type=float, default=0.01, help="quality gate: allowed ROC AUC drop")
     s.add_argument("--force", action="store_true", help="train even when a version was trained on the same data, schema and parameters")
+    s.add_argument("--scheduler", default=None, help="train on Dask: 'local' (a cluster on this machine) or a scheduler's address (tcp://host:8786); --data is then Parquet parts (a file, folder or glob)")
     s.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
     s = sub.add_parser("analyze", parents=[common], help="analyse one profile (JSON file or - for stdin)")
@@ -149,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
         result = ws.train(
             args.data, args.schema, promote=not args.no_promote, seed=args.seed, k=args.k,
             search=args.search, search_budget_s=args.search_budget, tolerance=args.tolerance,
-            series=args.series, progress=_progress(args.quiet), force=args.force,
+            series=args.series, progress=_progress(args.quiet), force=args.force, scheduler=args.scheduler,
         )
         if result["unchanged"]:  # said on stderr: stdout stays the result's JSON
             reason = result["reason"]

@@ -29,11 +29,10 @@ def three(v) -> str:
     return "—" if v is None else f"{v:.3f}"
 
 
-columns = {
-    "Metric": [fmt.metric_name(n) for n in names],
-    "Cross-validated": [f"{three(metrics['cv'][n])} ± {three(metrics['cv'].get(n + '_std'))}" for n in names],
-    "Held-out": [three(metrics["holdout"][n]) for n in names],
-}
+columns = {"Metric": [fmt.metric_name(n) for n in names]}
+if "cv" in metrics:  # a version trained on Dask is validated on its held-out rows only
+    columns["Cross-validated"] = [f"{three(metrics['cv'][n])} ± {three(metrics['cv'].get(n + '_std'))}" for n in names]
+columns["Held-out"] = [three(metrics["holdout"][n]) for n in names]
 if "out_of_time" in metrics:  # a later period: what a random split overstates
     columns["Out-of-time"] = [three(metrics["out_of_time"][n]) for n in names]
 baseline = metrics.get("baseline")

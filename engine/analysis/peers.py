@@ -104,7 +104,7 @@ class PeerStats:
     def fit(self, X: np.ndarray, codes: np.ndarray, n_groups: int) -> PeerStats:
         """X: (n, f) raw values with NaN; codes: (n, levels) from PeerGroups.codes."""
         f = X.shape[1]
-        self.heavy_, self.unit_ = _heavy_tails(X)
+        self.heavy_, self.unit_ = heavy_tails(X)
         T = self.transform(X)
         self.count_ = np.zeros((n_groups, f), dtype=np.int64)
         self.grid_ = np.full((n_groups, f, len(GRID)), np.nan)
@@ -192,7 +192,7 @@ def text_codes(values: pd.Series, categories: list[str] | tuple[str, ...]) -> np
     return pd.Categorical(text.map(lambda v: v if v is None else str(v)), categories=list(categories)).codes.astype(np.intp)
 
 
-def _heavy_tails(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def heavy_tails(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Heavy-tailed when a tail reaches more than 4 IQRs from the median (normal: ~1.7).
 
     The asinh unit is the typical magnitude (median |x|): asinh(x / unit) is linear within

@@ -75,8 +75,16 @@ def fit_version(
     search: bool = False,
     search_budget_s: float = 60.0,
     progress: Progress | None = None,
+    groups: PeerGroups | None = None,
+    outcome: OutcomeFit | None = None,
+    stats: PeerStats | None = None,
+    frequencies: FrequencyStats | None = None,
 ) -> FittedVersion:
-    """Fit every model on a table already checked by ``engine.schema.tables.check_frame``."""
+    """Fit every model on a table already checked by ``engine.schema.tables.check_frame``.
+
+    Training on Dask (``engine.scale.training``) passes a sample of the table here with what it
+    fitted on every row: the peer ``groups``, ``stats`` and ``frequencies`` and the ``outcome``
+    model."""
     started = time.monotonic()
     report = progress or (lambda stage, fraction: None)
     schema = fitting_schema(df, schema)
@@ -91,10 +99,10 @@ def fit_version(
     report("segments", 0.05)
     segments = _segments(space, Z, cluster_index, k, seed)
     report("peer statistics", 0.3)
-    groups = PeerGroups().fit(df, schema.segments)
+    groups = groups or PeerGroups().fit(df, schema.segments)
     codes = groups.codes(df)
-    stats = PeerStats(min_peers=min_peers).fit(X, codes, groups.n_groups)
-    frequencies = FrequencyStats(min_peers=max(min_peers, RARE_MIN_PEERS)).fit(C, space.widths, codes, groups.n_groups)
+    stats = stats or PeerStats(min_peers=min_peers).fit(X, codes, groups.n_groups)
+    frequencies = frequencies or FrequencyStats(min_peers=max(min_peers, RARE_MIN_PEERS)).fit(C, space.widths, codes, groups.n_groups)
     report("anomaly models", 0.4)
     score_index = [i for i, f in enumerate(space.numeric) if f.kind == "score"]
     gaps = GapModel().fit(X, score_index)
@@ -108,7 +116,7 @@ def fit_version(
 
     fitted, metrics, explanations, params = None, {}, {}, {"seed": seed, "k": k, "min_peers": min_peers}
     if y is not None:
-        fitted = _fit_outcome(df, schema, y, seed, search, search_budget_s, report)
+        fitted = outcome or _fit_outcome(df, schema, y, seed, search, search_budget_s, report)
         metrics, explanations, params["outcome"] = fitted.metrics, fitted.explanations, fitted.params
     outcome = fitted.model if fitted else None
 

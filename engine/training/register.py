@@ -37,11 +37,18 @@ def train_version(
     progress=None,
     actor: str = "local",
     force: bool = False,
+    scheduler: str | None = None,
 ) -> dict:
     """Fit every model on ``data``, register a version, promote it when it passes the gate.
     When a version was already trained on the same rows, schema and parameters, nothing is
     written and that version comes back with ``unchanged`` true (``force`` trains anyway).
+    With ``scheduler`` ("local" or a Dask scheduler's address), ``data`` names Parquet parts
+    and the models are fitted on the cluster (``engine.scale.training``).
     -> {"version", "promoted", "unchanged", "reason", "metrics", "seconds"}."""
+    if scheduler is not None:  # the same version, fitted from Parquet parts on a Dask cluster
+        from engine.scale.training import train_on_parts
+
+        return train_on_parts(workspace, data, schema, scheduler=scheduler, promote=promote, seed=seed, k=k, min_peers=min_peers, tolerance=tolerance, series=series, progress=progress, actor=actor, force=force)
     registry = workspace.registry
     frame, schema = workspace.load_dataset(data, schema, training=True)
     given_series = read_table(series) if series is not None else None
@@ -50,36 +57,45 @@ def train_version(
     fingerprint = training_fingerprint(frame, schema, params, given_series)
     with registry.training_lock():
         registry.clean_partial()
-        same = None if force else _version_trained_as(registry, fingerprint)
+        same = None if force else version_trained_as(registry, fingerprint)
         if same is not None:
-            return _unchanged(registry, same)
+            return unchanged(registry, same)
         fitted = fit_version(frame, schema, seed=seed, k=k, min_peers=min_peers, search=search, search_budget_s=search_budget_s, progress=progress)
         if "left_out" in frame.attrs:  # rows that failed the schema, within what training may leave out
             fitted.metrics["left_out"] = frame.attrs["left_out"]
-        files = analyzer_writers(fitted.analyzer)
-        for name in ("metrics", "explanations", "insights", "reference"):
-            files[f"{name}.json"] = _json_writer(getattr(fitted, name))
-        files["sample.parquet"] = lambda p: fitted.sample.to_parquet(p, index=False)
-        if fitted.holdout is not None:
-            files["holdout.parquet"] = lambda p: fitted.holdout.table().to_parquet(p, index=False)
         # The given monthly series, else one from the schema's time column (if it has one).
         series_frame = given_series if given_series is not None else benchmark_series(frame, schema)
-        if series_frame is not None:
-            files["series.parquet"] = lambda p: series_frame.to_parquet(p, index=False)
-        manifest = {
-            "schema": fitted.analyzer.schema.to_dict(),
+        return register_fitted(workspace, fitted, series=series_frame, tolerance=tolerance, promote=promote, actor=actor, manifest={
             "data_fingerprint": _data_fingerprint(data, frame),
             "training_fingerprint": fingerprint,
             # Where the rows came from, so an automatic retrain can start from them again.
             "data_source": None if isinstance(data, pd.DataFrame) else str(Path(data).resolve()),
             "rows": len(frame),
-            "params": fitted.params,
-            "metrics": _summary_metrics(fitted.metrics),
-            "train_seconds": round(fitted.seconds, 2),
-        }
-        version = registry.write_version(files, manifest)
-        promoted, reason = quality_gate(workspace, fitted.analyzer, fitted.holdout, tolerance=tolerance, promote=promote)
-        registry.set_alias("champion" if promoted else "challenger", version, reason, actor=actor)
+        })
+
+
+def register_fitted(workspace, fitted, *, series: pd.DataFrame | None, tolerance: float, promote: bool, actor: str, manifest: dict) -> dict:
+    """Write a fitted version (with ``manifest``'s data fields) and move an alias through the
+    quality gate; the caller holds the registry's training lock."""
+    registry = workspace.registry
+    files = analyzer_writers(fitted.analyzer)
+    for name in ("metrics", "explanations", "insights", "reference"):
+        files[f"{name}.json"] = _json_writer(getattr(fitted, name))
+    files["sample.parquet"] = lambda p: fitted.sample.to_parquet(p, index=False)
+    if fitted.holdout is not None:
+        files["holdout.parquet"] = lambda p: fitted.holdout.table().to_parquet(p, index=False)
+    if series is not None:
+        files["series.parquet"] = lambda p: series.to_parquet(p, index=False)
+    manifest = {
+        "schema": fitted.analyzer.schema.to_dict(),
+        **manifest,
+        "params": fitted.params,
+        "metrics": _summary_metrics(fitted.metrics),
+        "train_seconds": round(fitted.seconds, 2),
+    }
+    version = registry.write_version(files, manifest)
+    promoted, reason = quality_gate(workspace, fitted.analyzer, fitted.holdout, tolerance=tolerance, promote=promote)
+    registry.set_alias("champion" if promoted else "challenger", version, reason, actor=actor)
     return {"version": version, "promoted": promoted, "unchanged": False, "reason": reason, "metrics": manifest["metrics"], "seconds": manifest["train_seconds"]}
 
 
@@ -102,7 +118,7 @@ def training_fingerprint(frame: pd.DataFrame, schema, params: dict, series: pd.D
     return "sha256:" + h.hexdigest()
 
 
-def _version_trained_as(registry, fingerprint: str) -> str | None:
+def version_trained_as(registry, fingerprint: str) -> str | None:
     """The version trained from the same fingerprint (the champion, else the challenger, else
     the newest), read from manifests alone; None when there is none."""
     same = []
@@ -117,7 +133,7 @@ def _version_trained_as(registry, fingerprint: str) -> str | None:
     return next((aliases[a] for a in ALIASES if aliases[a] in same), same[-1] if same else None)
 
 
-def _unchanged(registry, version: str) -> dict:
+def unchanged(registry, version: str) -> dict:
     aliases = [a for a, v in registry.aliases().items() if v == version]
     named = f"{version} ({', '.join(aliases)})" if aliases else version
     reason = f"nothing changed: same data, schema and parameters as {named}"

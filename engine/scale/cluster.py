@@ -34,10 +34,11 @@ def dask_client(scheduler: str, *, workers: int | None = None):
 
     scheduler = check_scheduler(scheduler)
     if scheduler == LOCAL:
-        with (
-            LocalCluster(n_workers=workers or local_workers(), threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR) as cluster,
-            Client(cluster) as client,
-        ):
+        try:
+            cluster = LocalCluster(n_workers=workers or local_workers(), threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR)
+        except RuntimeError as exc:  # worker processes re-import the main module as they start
+            raise DataError(f"--scheduler local: the local Dask workers did not start ({exc}). From a Python script, call it under `if __name__ == \"__main__\":`; workers import the script again when they start.") from None
+        with cluster, Client(cluster) as client:
             yield client
         return
     try:

@@ -121,7 +121,8 @@ def drift(current=None, **options) -> dict:
     return workspace().monitoring.drift(current, **options)
 
 
-def record_feedback(rows) -> int:
+def record_feedback(rows) -> dict:
+    """Record actual outcomes, each once (``Monitor.record_feedback``): the counts."""
     return workspace().monitoring.record_feedback(rows)
 
 

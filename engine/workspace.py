@@ -219,17 +219,27 @@ class Workspace:
         refused: it would change nothing but the audit log (and make the next rollback a no-op)."""
         version = self.registry.resolve(version)
         self.registry.verify(version)
-        if version == self.aliases().get("champion"):
-            raise DataError(f"{version} is already the champion; nothing to promote.")
-        return self.registry.set_alias("champion", version, reason, actor=actor)
+
+        def unless_champion(aliases: dict) -> str:  # decided under the aliases lock
+            if version == aliases["champion"]:
+                raise DataError(f"{version} is already the champion; nothing to promote.")
+            return version
+
+        return self.registry.move_alias("champion", unless_champion, reason, actor=actor)
 
     def rollback(self, *, reason: str = "manual rollback", actor: str = "local") -> dict:
-        """Give the champion alias back to the previous champion."""
-        previous = self.registry.previous_champion()
-        if previous is None:
-            raise ModelNotFoundError("There is no earlier champion to roll back to.")
-        self.registry.verify(previous)
-        return self.registry.set_alias("champion", previous, reason, actor=actor, kind="rollback")
+        """Give the champion alias back to the previous champion. The previous champion is read
+        from the audit log under the aliases lock: two rollbacks at once go back two steps, as
+        two rollbacks one after the other do."""
+
+        def previous_champion(_aliases: dict) -> str:
+            previous = self.registry.previous_champion()
+            if previous is None:
+                raise ModelNotFoundError("There is no earlier champion to roll back to.")
+            self.registry.verify(previous)
+            return previous
+
+        return self.registry.move_alias("champion", previous_champion, reason, actor=actor, kind="rollback")
 
     def audit_log(self) -> list[dict]:
         return self.registry.audit_log()

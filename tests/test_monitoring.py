@@ -154,8 +154,14 @@ def test_feedback_from_file_and_bad_rows(replayed, tmp_path, capsys):
     shutil.copytree(home, work)
     before = api.workspace(work).store.feedback_count()
     good = tmp_path / "fb.csv"
-    pd.DataFrame({"company_id": ["1", "2"], "outcome": [1, 0]}).to_csv(good, index=False)
+    pd.DataFrame({"company_id": ["1", "2"], "outcome": [1, 0], "ts": "2026-01-05T10:00:00Z"}).to_csv(good, index=False)
     assert cli(["feedback", "--home", str(work), "--data", str(good)]) == 0
+    assert json.loads(capsys.readouterr().out)["recorded"] == 2
+    assert api.workspace(work).store.feedback_count() == before + 2
+    # The same file again (a retry, or sent to a second server): already recorded.
+    assert cli(["feedback", "--home", str(work), "--data", str(good)]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert (again["recorded"], again["corrected"], again["duplicates"]) == (0, 0, 2)
     assert api.workspace(work).store.feedback_count() == before + 2
     bad = tmp_path / "bad.csv"
     pd.DataFrame({"company_id": ["1"], "outcome": [7]}).to_csv(bad, index=False)
@@ -199,8 +205,10 @@ def test_feedback_by_numeric_ids_with_a_blank_and_target_values(replayed, tmp_pa
     logged = pd.read_csv(paths["current"])["company_id"].head(3).tolist()  # replayed: in the log
     path = tmp_path / "fb.csv"
     pd.DataFrame({"company_id": [*logged, None], "high_growth": [1, 0, 1, 0], "prediction_id": [None, None, None, 1]}).to_csv(path, index=False)
+    replayed_label = api.workspace(work).store.labelled_predictions().query("prediction_id == 1")["outcome"]
+    assert replayed_label.tolist() == [0]  # the replay already recorded prediction 1's outcome
     assert cli(["feedback", "--home", str(work), "--data", str(path)]) == 0
-    assert json.loads(capsys.readouterr().out) == {"recorded": 4, "matched": 4, "unmatched": 0}
+    assert json.loads(capsys.readouterr().out) == {"recorded": 3, "corrected": 0, "duplicates": 1, "matched": 4, "unmatched": 0}
     labelled = api.workspace(work).store.labelled_predictions()
     stored = labelled[labelled["company_id"].isin([str(i) for i in logged])].sort_values("ts").groupby("company_id")["outcome"].last()
     assert stored[[str(i) for i in logged]].tolist() == [1, 0, 1]

@@ -81,4 +81,4 @@ def _feedback(workspace, frame, schema, ids, fb_ts, end, share, rng) -> int:
         return 0
     chosen = (rng.random(len(frame)) < share) & (fb_ts <= end) & frame[target].notna().to_numpy()
     feedback = [{"prediction_id": ids[i], "company_id": None, "outcome": int(frame[target].iat[i]), "ts": fb_ts[i].to_pydatetime()} for i in np.flatnonzero(chosen)]
-    return workspace.store.add_feedback(feedback) if feedback else 0
+    return workspace.store.add_feedback(feedback).recorded if feedback else 0

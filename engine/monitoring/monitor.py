@@ -102,12 +102,16 @@ class Monitor:
 
     # ----- feedback and alerts ------------------------------------------------------------
     def record_feedback(self, rows) -> dict:
-        """Record actual outcomes -> {"recorded", "matched", "unmatched"}.
+        """Record actual outcomes -> {"recorded", "corrected", "duplicates", "matched", "unmatched"}.
 
         Each row (a table, a file or a list of dicts) names a ``prediction_id`` or the entity's
         id (under the served schema's id column, ``entity_id`` or the older ``company_id``), the outcome (the target column's
-        own values, or ``outcome`` 0/1) and optionally ``ts``. A row is matched when it labels a
-        logged prediction: its prediction id, or a prediction of its entity at or before ``ts``.
+        own values, or ``outcome`` 0/1) and optionally ``ts``. Rows already recorded are
+        ``duplicates``, left as they were; ``recorded`` counts the others, ``corrected`` those
+        of them that replaced a different outcome (``engine.store.feedback``). A row is matched
+        when it labels a logged prediction: its prediction id, or a prediction of its entity at
+        or before ``ts``; ``matched + unmatched`` counts every row sent, as
+        ``recorded + duplicates`` does.
         """
         if isinstance(rows, str) or hasattr(rows, "__fspath__"):
             rows = read_table(rows)
@@ -117,14 +121,14 @@ class Monitor:
         if isinstance(rows, pd.DataFrame):
             rows = rows.astype(object).where(rows.notna(), None).to_dict("records")
         clean = [_feedback_row(i, r, schema) for i, r in enumerate(rows)]
-        recorded = self.ws.store.add_feedback(clean)
+        counts = self.ws.store.add_feedback(clean)
         first = self.ws.store.first_predictions(r["company_id"] for r in clean if r["prediction_id"] is None)
         now = pd.Timestamp.now(tz="UTC")
         matched = sum(
             r["prediction_id"] is not None or (r["company_id"] in first and first[r["company_id"]] <= _when(r["ts"], now))
             for r in clean
         )
-        return {"recorded": recorded, "matched": matched, "unmatched": recorded - matched}
+        return {**counts.to_dict(), "matched": matched, "unmatched": len(clean) - matched}
 
     def alerts(self, *, open_only: bool = False, state: str | None = None) -> list[dict]:
         """Alerts, newest first, each with its ``state`` (see ``Store.alerts``)."""

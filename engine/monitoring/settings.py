@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from engine import sharedfiles
 from engine.errors import DataError
 
 DEFAULT_SETTINGS = {
@@ -31,10 +31,8 @@ def save_settings(home: Path, changes: dict) -> dict:
     unknown = set(changes) - set(DEFAULT_SETTINGS)
     if unknown:
         raise DataError(f"Unknown setting(s) {sorted(unknown)}; expected some of {sorted(DEFAULT_SETTINGS)}.")
-    merged = {**load_settings(home), **changes}
     path = Path(home) / "settings.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(merged, indent=2))
-    os.replace(tmp, path)
+    with sharedfiles.locked(path):  # another process may be saving other keys right now
+        merged = {**load_settings(home), **changes}
+        sharedfiles.write_atomically(path, json.dumps(merged, indent=2))
     return merged

@@ -23,10 +23,12 @@ import re
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from engine import sharedfiles
 from engine.errors import IntegrityError, ModelNotFoundError, TrainingBusyError
 from engine.registry import signing
 
@@ -186,19 +188,27 @@ class Registry:
         return ref
 
     def set_alias(self, alias: str, version: str | None, reason: str, actor: str = "local", kind: str = "promote") -> dict:
+        """Point ``alias`` at ``version`` and append the move to the audit log."""
+        return self.move_alias(alias, lambda _: version, reason, actor=actor, kind=kind)
+
+    def move_alias(self, alias: str, choose: Callable[[dict], str | None], reason: str, actor: str = "local", kind: str = "promote") -> dict:
+        """Point ``alias`` at ``choose(current aliases)`` (which may refuse by raising) and audit it.
+
+        Several processes share a registry folder: the choice, the new ``aliases.json`` and
+        the audit entry are made while holding the aliases lock, so two moves at once are
+        applied one after the other and each sees the other's result (``sharedfiles``).
+        """
         if alias not in ALIASES:
             raise ValueError(f"alias '{alias}' is unknown; expected one of {list(ALIASES)}.")
-        if version is not None:
-            self.manifest(version)
-        current = self.aliases()
-        entry = {"when": now_iso(), "alias": alias, "from": current[alias], "to": version, "reason": reason, "actor": actor, "kind": kind}
-        current[alias] = version
-        self.root.mkdir(parents=True, exist_ok=True)
-        tmp = self.root / f".aliases-{uuid.uuid4().hex}.json"
-        tmp.write_text(json.dumps(current, indent=2))
-        os.replace(tmp, self.root / "aliases.json")
-        with open(self.root / "audit.jsonl", "a", encoding="utf-8") as f:
-            f.write(json.dumps(entry) + "\n")
+        with sharedfiles.locked(self.root / "aliases.json"):
+            current = self.aliases()
+            version = choose(current)
+            if version is not None:
+                self.manifest(version)
+            entry = {"when": now_iso(), "alias": alias, "from": current[alias], "to": version, "reason": reason, "actor": actor, "kind": kind}
+            sharedfiles.write_atomically(self.root / "aliases.json", json.dumps({**current, alias: version}, indent=2))
+            with open(self.root / "audit.jsonl", "a", encoding="utf-8") as f:
+                f.write(json.dumps(entry) + "\n")
         return entry
 
     def audit_log(self) -> list[dict]:

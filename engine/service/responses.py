@@ -139,9 +139,11 @@ class JobOut(BaseModel):
 # ----- monitoring ---------------------------------------------------------------------------
 class FeedbackOut(BaseModel):
     count: int = Field(description="Rows recorded (same as 'recorded').")
-    recorded: int
-    matched: int = Field(description="Rows that label a logged prediction.")
-    unmatched: int = Field(description="Rows with no logged prediction at or before their time (yet).")
+    recorded: int = Field(description="Rows stored: a first outcome for their prediction (or entity and time), or a correction.")
+    corrected: int = Field(description="Of the recorded rows, those that replaced a different outcome recorded earlier (the latest wins).")
+    duplicates: int = Field(description="Rows already recorded (sent before, to this server or another), left as they were.")
+    matched: int = Field(description="Rows sent that label a logged prediction.")
+    unmatched: int = Field(description="Rows sent with no logged prediction at or before their time (yet).")
 
 
 class AlertOut(BaseModel):

@@ -74,15 +74,17 @@ class Store:
 
     # ----------------------------------------------------------------- feedback
 
-    def add_feedback(self, rows: list[dict]) -> int:
-        """Record actual outcomes in one transaction; returns how many rows were written."""
+    def add_feedback(self, rows: list[dict]) -> feedback.FeedbackCounts:
+        """Record actual outcomes in one transaction, each identity once (see ``feedback``);
+        returns how many rows were recorded, how many of them corrections, and duplicates."""
         return feedback.add_feedback(self._db, rows)
 
     def first_predictions(self, entity_ids) -> dict:
         return feedback.first_predictions(self._db, entity_ids)
 
     def feedback_count(self, since=None) -> int:
-        """How many feedback rows have ``ts >= since`` (all of them without ``since``)."""
+        """How many current feedback rows (not superseded by a correction) have
+        ``ts >= since`` (all of them without ``since``)."""
         return feedback.feedback_count(self._db, since)
 
     def labelled_predictions(

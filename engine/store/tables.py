@@ -50,9 +50,32 @@ feedback = sa.Table(
     sa.CheckConstraint(
         "prediction_id IS NOT NULL OR company_id IS NOT NULL", name="ck_feedback_target"
     ),
+    # Added by migration step 3: set when a correction (a later, different outcome for the same
+    # identity) replaced this row. Superseded rows are kept as history and label nothing.
+    sa.Column("superseded_at", UTCDateTime),
     sa.Index("ix_feedback_prediction", "prediction_id"),
     sa.Index("ix_feedback_company_ts", "company_id", "ts"),
     sa.Index("ix_feedback_ts", "ts"),
+)
+FEEDBACK_CURRENT = feedback.c.superseded_at.is_(None)
+# One current row per identity (``feedback`` module): a prediction id, or else (entity, time).
+# The database itself refuses a second one, so feedback sent twice is recorded once.
+FEEDBACK_IDENTITIES = (
+    sa.Index(
+        "uq_feedback_prediction",
+        feedback.c.prediction_id,
+        unique=True,
+        sqlite_where=FEEDBACK_CURRENT,
+        postgresql_where=FEEDBACK_CURRENT,
+    ),
+    sa.Index(
+        "uq_feedback_company_ts",
+        feedback.c.company_id,
+        feedback.c.ts,
+        unique=True,
+        sqlite_where=sa.and_(feedback.c.prediction_id.is_(None), FEEDBACK_CURRENT),
+        postgresql_where=sa.and_(feedback.c.prediction_id.is_(None), FEEDBACK_CURRENT),
+    ),
 )
 
 alerts = sa.Table(

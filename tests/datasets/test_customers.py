@@ -247,7 +247,7 @@ def test_cli_feedback_keyed_by_the_text_id(cli_home, raw, tmp_path, capsys):
     path = tmp_path / "fb.csv"
     rows.to_csv(path, index=False)
     code, result = run_cli(capsys, "feedback", "--home", str(cli_home), "--data", str(path))
-    assert code == 0 and result == {"recorded": 6, "matched": 5, "unmatched": 1}
+    assert code == 0 and result == {"recorded": 6, "corrected": 0, "duplicates": 0, "matched": 5, "unmatched": 1}
     labelled = api.workspace(cli_home).store.labelled_predictions()
     assert set(rows["customer_id"][:5]) <= set(labelled["company_id"])
     # The target's own words are read as training reads them: "Yes" (the positive) is 1.
@@ -305,7 +305,7 @@ def test_http_analyze_what_if_and_feedback(client, raw):
     assert changed.status_code == 200
     assert changed.json()["prediction"]["probability"] != out["prediction"]["probability"]
     feedback = client.post("/feedback", json={"rows": [{"entity_id": profile["customer_id"], "outcome": 1}, {"entity_id": "CU-NONE", "outcome": 0}]})
-    assert feedback.json() == {"count": 2, "recorded": 2, "matched": 1, "unmatched": 1}
+    assert feedback.json() == {"count": 2, "recorded": 2, "corrected": 0, "duplicates": 0, "matched": 1, "unmatched": 1}
     bad = client.post("/analyze", json={**profile, "contract": "Weekly"})
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "contract"]
 

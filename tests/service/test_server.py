@@ -336,7 +336,7 @@ def test_health_reports_version_and_open_mode(client):
 
 
 # ----- monitoring --------------------------------------------------------------------------
-def test_feedback_by_prediction_and_company(client, profiles):
+def test_feedback_by_prediction_and_company(client, profiles, server_home):
     prediction_id = client.post("/analyze", json=profiles[3]).json()["prediction_id"]
     rows = [
         {"prediction_id": prediction_id, "outcome": 1},
@@ -344,7 +344,17 @@ def test_feedback_by_prediction_and_company(client, profiles):
     ]
     response = client.post("/feedback", json={"rows": rows})
     assert response.status_code == 200
-    assert response.json() == {"count": 2, "recorded": 2, "matched": 1, "unmatched": 1}
+    counts = {"corrected": 0, "matched": 1, "unmatched": 1}
+    assert response.json() == {"count": 2, "recorded": 2, "duplicates": 0, **counts}
+    # Sent again: the prediction's outcome is already recorded; the row keyed by company has
+    # no time, so it is a new observation (module docstring of engine.store.feedback).
+    again = client.post("/feedback", json={"rows": rows})
+    assert again.json() == {"count": 1, "recorded": 1, "duplicates": 1, **counts}
+    store = api.workspace(server_home).store
+    assert store.labelled_predictions().query("prediction_id == @prediction_id")["outcome"].tolist() == [1]
+    fixed = client.post("/feedback", json={"rows": [{"prediction_id": prediction_id, "outcome": 0}]})
+    assert (fixed.json()["recorded"], fixed.json()["corrected"]) == (1, 1)
+    assert store.labelled_predictions().query("prediction_id == @prediction_id")["outcome"].tolist() == [0]
 
 
 @pytest.mark.parametrize(

@@ -262,28 +262,180 @@ def test_large_batch_is_one_insert_with_ids_in_order(store):
 
 
 def test_add_feedback_and_count(store):
-    [pid] = store.log_predictions([prediction()])
-    assert (
-        store.add_feedback(
-            [
-                {"prediction_id": pid, "outcome": 1, "ts": at(5)},
-                {"company_id": "c9", "outcome": np.int64(0), "ts": at(10)},
-                {"prediction_id": pid, "company_id": "c1", "outcome": True},
-            ]
-        )
-        == 3
-    )
+    pids = store.log_predictions([prediction(), prediction(company_id="c2")])
+    assert store.add_feedback(
+        [
+            {"prediction_id": pids[0], "outcome": 1, "ts": at(5)},
+            {"company_id": "c9", "outcome": np.int64(0), "ts": at(10)},
+            {"prediction_id": pids[1], "company_id": "c2", "outcome": True},
+        ]
+    ) == feedback.FeedbackCounts(recorded=3, corrected=0, duplicates=0)
     assert store.feedback_count() == 3
     assert store.feedback_count(since=at(6)) == 2
     # A blank ts cell of an uploaded table (NaN/NaT) means "now", like a missing one.
     store.add_feedback(
         [
-            {"company_id": "c9", "outcome": 1, "ts": float("nan")},
+            {"company_id": "c8", "outcome": 1, "ts": float("nan")},
             {"company_id": "c9", "outcome": 1, "ts": pd.NaT},
         ]
     )
     assert store.feedback_count(since=datetime.now(UTC) - timedelta(minutes=1)) == 3
-    assert store.add_feedback([]) == 0
+    assert store.add_feedback([]).to_dict() == {"recorded": 0, "corrected": 0, "duplicates": 0}
+
+
+def feedback_rows(store) -> list[dict]:
+    """Every stored feedback row, superseded ones included, in insertion order."""
+    with store._engine.connect() as conn:
+        query = sa.text("SELECT prediction_id, company_id, outcome, ts, superseded_at FROM feedback ORDER BY id")
+        return [dict(r._mapping) for r in conn.execute(query.columns(ts=UTCDateTime, superseded_at=UTCDateTime))]
+
+
+def labels(store) -> dict:
+    """prediction id -> the outcome that labels it."""
+    df = store.labelled_predictions()
+    return dict(zip(df["prediction_id"], df["outcome"], strict=True))
+
+
+def test_feedback_sent_twice_is_recorded_once(store):
+    pids = store.log_predictions([prediction(ts=at(0)), prediction(ts=at(1), company_id="c2")])
+    batch = [
+        {"prediction_id": pids[0], "outcome": 1},  # no ts: stamped on arrival, still one identity
+        {"prediction_id": pids[1], "company_id": "c2", "outcome": 0, "ts": at(20)},
+        {"company_id": "c1", "outcome": 1, "ts": at(30)},
+    ]
+    first = store.add_feedback(batch)
+    assert first == feedback.FeedbackCounts(recorded=3, corrected=0, duplicates=0)
+    stored = feedback_rows(store)
+    again = store.add_feedback(batch)
+    assert again == feedback.FeedbackCounts(recorded=0, corrected=0, duplicates=3)
+    assert feedback_rows(store) == stored  # left as they were: first arrival time kept
+    assert store.feedback_count() == 3
+    # Within one batch too: the second copy of a row is a duplicate.
+    [pid] = store.log_predictions([prediction(ts=at(2), company_id="c3")])
+    twice = store.add_feedback([{"prediction_id": pid, "outcome": 1}] * 2)
+    assert (twice.recorded, twice.duplicates) == (1, 1) and store.feedback_count() == 4
+
+
+def test_a_different_outcome_later_is_a_correction(store):
+    [pid] = store.log_predictions([prediction(ts=at(0))])
+    store.add_feedback([{"prediction_id": pid, "outcome": 1, "ts": at(10)}])
+    fixed = store.add_feedback([{"prediction_id": pid, "outcome": 0, "ts": at(20)}])
+    assert fixed == feedback.FeedbackCounts(recorded=1, corrected=1, duplicates=0)
+    assert labels(store) == {pid: 0} and store.feedback_count() == 1
+    # The replaced row is kept as history, marked superseded.
+    history = feedback_rows(store)
+    assert [(r["outcome"], r["superseded_at"] is not None) for r in history] == [(1, True), (0, False)]
+    # A retry of the first row (its own, older time) changes nothing: the latest wins.
+    stale = store.add_feedback([{"prediction_id": pid, "outcome": 1, "ts": at(10)}])
+    assert stale == feedback.FeedbackCounts(recorded=0, corrected=0, duplicates=1)
+    assert labels(store) == {pid: 0} and feedback_rows(store) == history
+    # Corrected back, and corrected twice within one batch: each later row wins.
+    back = store.add_feedback(
+        [{"prediction_id": pid, "outcome": 1}, {"prediction_id": pid, "outcome": 0}]
+    )
+    assert back == feedback.FeedbackCounts(recorded=2, corrected=2, duplicates=0)
+    assert labels(store) == {pid: 0} and store.feedback_count() == 1
+    assert [r["superseded_at"] is None for r in feedback_rows(store)] == [False] * 3 + [True]
+
+
+def test_entity_feedback_is_identified_by_its_time(store):
+    ids = store.log_predictions([prediction(ts=at(0)), prediction(ts=at(10))])
+    store.add_feedback([{"company_id": "c1", "outcome": 1, "ts": at(5)}])
+    # Another time is another observation (it labels a later prediction) ...
+    later = store.add_feedback([{"company_id": "c1", "outcome": 1, "ts": at(15)}])
+    assert later.recorded == 1 and labels(store) == {ids[0]: 1, ids[1]: 1}
+    # ... the same time with another outcome corrects it.
+    fixed = store.add_feedback([{"company_id": "c1", "outcome": 0, "ts": at(5)}])
+    assert fixed.corrected == 1 and labels(store) == {ids[0]: 0, ids[1]: 1}
+    assert store.feedback_count() == 2
+    # Without a time each arrival is a new observation (documented: send ts for retries).
+    store.add_feedback([{"company_id": "c1", "outcome": 1}])
+    store.add_feedback([{"company_id": "c1", "outcome": 1}])
+    assert store.feedback_count() == 4
+
+
+def test_two_stores_sending_the_same_feedback_at_once_record_it_once(db_url):
+    """Like two servers on one database: every row lands once and the counts add up."""
+    rounds, size = 12, 40
+    with Store(db_url) as first, Store(db_url) as second:
+        pids = first.log_predictions([prediction(company_id=f"c{i}") for i in range(rounds * size)])
+        batches = [
+            [{"prediction_id": pid, "outcome": pid % 2} for pid in pids[r * size : (r + 1) * size]]
+            for r in range(rounds)
+        ]
+        barrier = threading.Barrier(2)
+
+        def send(store: Store) -> list[feedback.FeedbackCounts]:
+            out = []
+            for batch in batches:
+                barrier.wait()  # both send the same batch at the same moment
+                out.append(store.add_feedback(batch))
+            return out
+
+        with ThreadPoolExecutor(2) as pool:
+            results = [c for counts in pool.map(send, [first, second]) for c in counts]
+        assert sum(c.recorded for c in results) == rounds * size
+        assert sum(c.duplicates for c in results) == rounds * size
+        assert len(feedback_rows(first)) == first.feedback_count() == rounds * size
+
+
+def test_migration_keeps_feedback_recorded_twice_before_it(db_url, monkeypatch):
+    """A database from before step 3 holding repeated feedback upgrades without losing a row;
+    the latest row of each identity stays current, so the labels do not change."""
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:2])
+    with Store(db_url) as old:
+        pids = old.log_predictions(
+            [prediction(ts=at(0)), prediction(ts=at(1), company_id="c2"), prediction(company_id="c3")]
+        )
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:  # the version-2 shape (step 1 creates today's tables)
+        for index in ("uq_feedback_prediction", "uq_feedback_company_ts"):
+            conn.exec_driver_sql(f"DROP INDEX {index}")
+        conn.exec_driver_sql("ALTER TABLE feedback DROP COLUMN superseded_at")
+    engine.dispose()
+    monkeypatch.undo()
+    legacy = [
+        (pids[0], None, 1, at(10)),
+        (pids[0], None, 1, at(10)),  # identical but for the id
+        (pids[0], None, 0, at(20)),  # a correction: the latest wins
+        (pids[1], "c2", 1, at(30)),
+        (pids[1], "c2", 1, at(40)),  # sent again later
+        (None, "c3", 0, at(5)),
+        (None, "c3", 1, at(5)),  # same time, later id: wins
+        (None, "c4", 1, at(50)),
+    ]
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        for pid, cid, outcome, ts in legacy:
+            conn.execute(
+                sa.text("INSERT INTO feedback (prediction_id, company_id, outcome, ts) VALUES (:p, :c, :o, :t)")
+                .bindparams(sa.bindparam("t", type_=UTCDateTime)),
+                {"p": pid, "c": cid, "o": outcome, "t": ts},
+            )
+    engine.dispose()
+
+    with Store(db_url) as s:
+        assert s.schema_version() == 3
+        rows = feedback_rows(s)
+        assert [(r["prediction_id"], r["company_id"], r["outcome"], r["ts"]) for r in rows] == legacy
+        assert [r["superseded_at"] is None for r in rows] == [False, False, True, False, True, False, True, True]
+        assert s.feedback_count() == 4
+        assert labels(s) == {pids[0]: 0, pids[1]: 1, pids[2]: 1}
+        # The database itself now refuses a second current row for one prediction.
+        with pytest.raises(sa.exc.IntegrityError), s._engine.begin() as conn:
+            conn.execute(
+                sa.text("INSERT INTO feedback (prediction_id, outcome, ts) VALUES (:p, 1, :t)")
+                .bindparams(sa.bindparam("t", type_=UTCDateTime)),
+                {"p": pids[0], "t": at(60)},
+            )
+        resent = s.add_feedback(
+            [{"prediction_id": p, "company_id": c, "outcome": o, "ts": t} for p, c, o, t in legacy]
+        )
+        # Sent again in order, every row is already recorded, except the same-time correction
+        # of c3: with no later time to tell them apart it is applied again (same labels).
+        assert resent == feedback.FeedbackCounts(recorded=2, corrected=2, duplicates=6)
+        assert s.feedback_count() == 4
+        assert labels(s) == {pids[0]: 0, pids[1]: 1, pids[2]: 1}
 
 
 @pytest.mark.parametrize(
@@ -589,7 +741,7 @@ def test_migration_from_version_1_keeps_alerts_open(db_url, monkeypatch):
     monkeypatch.undo()
 
     with Store(db_url) as s:
-        assert s.schema_version() == len(migrations.MIGRATIONS) == 2
+        assert s.schema_version() == len(migrations.MIGRATIONS) == 3
         columns = {c["name"] for c in sa.inspect(s._engine).get_columns("alerts")}
         assert {"acknowledged_at", "acknowledged_by", "resolved_by"} <= columns
         (old,) = s.alerts()

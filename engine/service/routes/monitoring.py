@@ -34,7 +34,9 @@ router = APIRouter(tags=["monitoring"])
     "/feedback", response_model=None, responses={200: {"model": FeedbackOut}, **BAD, **UNPARSABLE, **UNAUTHORIZED}
 )
 def feedback(request: Request, body: FeedbackIn, actor: Admin) -> Response:
-    """Record actual outcomes of earlier predictions (by prediction_id or the entity's id)."""
+    """Record actual outcomes of earlier predictions (by prediction_id or the entity's id).
+    A row already recorded, through this server or another on the same database, is counted
+    in ``duplicates`` and left as it was; a different outcome later is a correction."""
     rows = [r.model_dump() for r in body.rows]
     try:
         result = request.app.state.workspace.monitoring.record_feedback(rows)

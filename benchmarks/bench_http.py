@@ -11,7 +11,12 @@ after a warm-up. Two workloads (training-sample rows with jitter):
 - repeated: 200 companies in turn, the pattern of a UI or a demo re-analysing the same
   companies; after the warm-up the cache answers (every request is still logged).
 
-Prints a markdown table.
+Floor, measured in the same run: the in-process analysis of the same distinct profiles (the
+models plus the JSON encoding, what a worker does per new request) on one compute thread, in its
+own process. A machine with C cores can then serve at most C / (that time) requests per second:
+the "capacity" column; "efficiency" is the measured rate over it.
+
+Prints a markdown table with library versions, thread settings and the load average.
 
 The copy keeps the benchmark's thousands of analyses out of the real HOME's prediction log.
 """
@@ -96,6 +101,27 @@ async def _drive(port: int, requests: list[bytes], concurrency: int, duration: f
         "errors": out["errors"],
         "sent": out["sent"],  # warm-up included
     }
+
+
+def floor_main(home: Path, profiles: Path, n: int) -> None:
+    """Mean and p50 ms of ``Served.analyze`` work (models + JSON) per distinct profile, one thread."""
+    from engine.service.run import one_compute_thread
+
+    one_compute_thread()
+    from engine import api
+    from engine.service.responses import dumps  # the server's encoder
+
+    model = api.workspace(home).model()
+    rows = json.loads(profiles.read_text())
+    for profile in rows[:50]:  # warm-up
+        dumps(model.analyze(profile).to_dict())
+    times = []
+    for profile in rows[50 : 50 + n]:
+        t = time.perf_counter()
+        dumps(model.analyze(profile).to_dict())
+        times.append(time.perf_counter() - t)
+    times.sort()
+    print(json.dumps({"mean_ms": 1000 * sum(times) / len(times), "p50_ms": 1000 * times[len(times) // 2]}))
 
 
 def client_main(port: int, profiles: Path, concurrency: int, duration: float) -> None:
@@ -238,6 +264,13 @@ def run(
         files = {"distinct": scratch / "distinct.json", "repeated": scratch / "repeated.json"}
         files["distinct"].write_text(json.dumps(distinct))
         files["repeated"].write_text(json.dumps(distinct[:REPEATED]))
+        floor = json.loads(
+            subprocess.run(
+                [sys.executable, __file__, "--floor", "--home", str(served), "--profiles", str(files["distinct"])],
+                cwd=ROOT, capture_output=True, text=True, check=True,
+            ).stdout
+        )
+        print(f"floor: {floor}", file=sys.stderr)
         for w in workers:
             port = _free_port()
             log = scratch / f"server-{w}.log"
@@ -271,6 +304,7 @@ def run(
                             check=True,
                         )
                         row = {
+                            "floor": floor,
                             "workers": w,
                             "workload": workload,
                             "concurrency": c,
@@ -287,14 +321,19 @@ def run(
 
 
 def table(results: list[dict]) -> str:
+    """Each run beside its floor: capacity = min(workers, cores) / in-process time per request
+    (the distinct workload's floor; a repeated request skips the models, so it has none)."""
     lines = [
-        "| workers | workload | concurrency | requests/s | p50 ms | p99 ms | server CPU ms/request | errors |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| workers | workload | concurrency | requests/s | capacity (floor) req/s | efficiency | p50 ms | p99 ms | server CPU ms/request | errors |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
+        capacity = min(r["workers"], os.cpu_count() or 1) * 1000 / r["floor"]["mean_ms"]
+        floor = f"{capacity:.0f}" if r["workload"] == "distinct" else "—"
+        efficiency = f"{r['rps'] / capacity:.0%}" if r["workload"] == "distinct" else "—"
         lines.append(
-            f"| {r['workers']} | {r['workload']} | {r['concurrency']} | {r['rps']:.0f} | {r['p50_ms']:.1f} "
-            f"| {r['p99_ms']:.1f} | {r['cpu_ms']:.2f} | {r['errors']} |"
+            f"| {r['workers']} | {r['workload']} | {r['concurrency']} | {r['rps']:.0f} | {floor} | {efficiency} "
+            f"| {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['cpu_ms']:.2f} | {r['errors']} |"
         )
     return "\n".join(lines)
 
@@ -319,11 +358,17 @@ def main() -> None:
         "--access-log", action="store_true", help="keep uvicorn's per-request access log on"
     )
     p.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--floor", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--floor-profiles", type=int, default=2000, help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
     p.add_argument("--profiles", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.client:
         client_main(args.port, args.profiles, int(args.concurrency), args.duration)
+        return
+    if args.floor:
+        sys.path.insert(0, str(ROOT))
+        floor_main(args.home, args.profiles, args.floor_profiles)
         return
     sys.path.insert(0, str(ROOT))
     workloads = args.workload.split(",")
@@ -338,8 +383,16 @@ def main() -> None:
         args.access_log,
     )
     load = os.getloadavg()
+    from importlib.metadata import version
+
+    libraries = ", ".join(f"{name} {version(name)}" for name in ("fastapi", "uvicorn", "xgboost", "scikit-learn", "numpy"))
+    threads = ", ".join(f"{name}={os.environ.get(name, 'unset')}" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"))
+    floor = results[0]["floor"] if results else {}
     print(
-        f"\nPOST /analyze, {os.cpu_count()} CPUs, load average {load[0]:.1f} at the end, {args.duration:g} s per run\n"
+        f"\nPOST /analyze, python {sys.version.split()[0]}, {libraries}; {os.cpu_count()} CPUs; this shell {threads} "
+        f"(serve and the floor run one compute thread per process); load average {load[0]:.1f} at the end; "
+        f"{args.duration:g} s per run. Floor: in-process analysis + JSON of a new profile, mean "
+        f"{floor.get('mean_ms', float('nan')):.2f} ms, p50 {floor.get('p50_ms', float('nan')):.2f} ms (one thread).\n"
     )
     print(table(results))
 

@@ -187,9 +187,20 @@ def group_rows(codes: np.ndarray):
 
 
 def text_codes(values: pd.Series, categories: list[str] | tuple[str, ...]) -> np.ndarray:
-    """Text values (None when missing) -> codes into ``categories``; -1 when missing or unknown."""
-    text = values.astype(object).where(values.notna())
-    return pd.Categorical(text.map(lambda v: v if v is None else str(v)), categories=list(categories)).codes.astype(np.intp)
+    """Text values (None when missing) -> codes into ``categories``; -1 when missing or unknown.
+
+    A value's text is ``str(value)``. Each distinct value is converted once (a batch has few);
+    a column mixing kinds of values goes value by value, since ``True``, ``1`` and ``1.0`` are one
+    value to a hash table but three texts.
+    """
+    known = pd.Index(list(categories), dtype=object)
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        text = values.astype(object).where(values.notna()).map(lambda v: v if v is None else str(v))
+        return known.get_indexer(text).astype(np.intp)  # None is no category: -1
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    if len(distinct) == 0:
+        return np.full(len(values), -1, dtype=np.intp)
+    return np.where(codes >= 0, known.get_indexer([str(v) for v in distinct])[codes], -1).astype(np.intp)
 
 
 def heavy_tails(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

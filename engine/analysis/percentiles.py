@@ -21,11 +21,33 @@ def rank_on_grid(grid: np.ndarray, values: np.ndarray) -> np.ndarray:
     else:
         below = (grid < values[:, None]).sum(axis=-1)  # grid points strictly below the value
         at_or_below = (grid <= values[:, None]).sum(axis=-1)
-    n = grid.shape[-1]
-    inner = np.clip(below, 1, n - 1)
-    grid = np.broadcast_to(grid, (len(values), n))
     rows = np.arange(len(values))
-    left, right = grid[rows, inner - 1], grid[rows, inner]
+    grid = np.broadcast_to(grid, (len(values), grid.shape[-1]))
+    return _interpolate(lambda i: grid[rows, i], grid.shape[-1], below, at_or_below, values)
+
+
+def rank_in_groups(grids: np.ndarray, groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``rank_on_grid(grids[groups], values)`` for a batch: grids (G, 101), groups (m,).
+
+    One binary search per group on its own grid (small and cache-friendly), then one
+    interpolation for the whole batch.
+    """
+    below = np.empty(len(values), dtype=np.intp)
+    at_or_below = np.empty(len(values), dtype=np.intp)
+    order = np.argsort(groups, kind="stable")
+    bounds = np.flatnonzero(np.diff(groups[order])) + 1
+    for rows in np.split(order, bounds):
+        grid, v = grids[groups[rows[0]]], values[rows]
+        below[rows] = np.searchsorted(grid, v, side="left")
+        at_or_below[rows] = np.searchsorted(grid, v, side="right")
+    return _interpolate(lambda i: grids[groups, i], grids.shape[1], below, at_or_below, values)
+
+
+def _interpolate(grid_at, n: int, below: np.ndarray, at_or_below: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Ranks from the grid points below and at-or-below each value; ``grid_at(i)``: the i-th grid
+    point of each value's grid. Ties get the middle of their run; others are interpolated."""
+    inner = np.clip(below, 1, n - 1)
+    left, right = grid_at(inner - 1), grid_at(inner)
     width = np.where(right > left, right - left, 1.0)
     between = (inner - 1) + np.clip((values - left) / width, 0.0, 1.0)
     rank = np.where(at_or_below > below, (below + at_or_below - 1) / 2.0, between)
@@ -44,9 +66,6 @@ def percentile_ranks(stats: PeerStats, X: np.ndarray, groups: np.ndarray, signs:
         ranks[0] = rank_on_grid(stats.grid_[groups[0], f], np.nan_to_num(X[0]))
     else:
         for f in range(X.shape[1]):
-            order = np.argsort(groups[:, f], kind="stable")
-            bounds = np.flatnonzero(np.diff(groups[order, f])) + 1
-            for rows in np.split(order, bounds):
-                ranks[rows, f] = rank_on_grid(stats.grid_[groups[rows[0], f], f], np.nan_to_num(X[rows, f]))
+            ranks[:, f] = rank_in_groups(stats.grid_[:, f], groups[:, f], np.nan_to_num(X[:, f]))
     ranks[np.isnan(X) | np.isnan(ranks)] = np.nan
     return np.where(signs < 0, 100.0 - ranks, ranks)

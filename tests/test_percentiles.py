@@ -145,6 +145,18 @@ def test_ties_get_the_middle_of_their_run():
     assert rank == pytest.approx(percentileofscore(peers, 2.0, kind="mean"), abs=1.0)
 
 
+def test_a_batch_ranks_each_value_on_its_own_groups_grid():
+    """The batch path (one search per group, one interpolation) equals ranking each value on
+    its group's grid: ties, values beyond both ends, and a group without values (NaN grid)."""
+    rng = np.random.default_rng(0)
+    grids = np.sort(np.round(rng.normal(0, 1, (6, 101)), 1), axis=1)  # rounded: flat runs
+    grids[4] = np.nan
+    groups = rng.integers(0, 6, 5_000)
+    values = np.round(rng.normal(0, 1.5, 5_000), 1)
+    expected = np.array([pct.rank_on_grid(grids[g], np.array([v]))[0] for g, v in zip(groups, values, strict=True)])
+    np.testing.assert_array_equal(pct.rank_in_groups(grids, groups, values), expected)
+
+
 @pytest.fixture(scope="module")
 def thin_model(tmp_path_factory):
     """A tiny version without a target: most narrow groups have fewer than 20 companies and one

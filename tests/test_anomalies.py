@@ -196,6 +196,16 @@ def test_multivariate_scorer_flags_about_one_percent():
     assert scorer.score(np.full((1, 5), 12.0))[0] < scorer.threshold_
 
 
+@pytest.mark.parametrize("threads", ["1", "2", "3"])
+def test_a_large_batch_split_across_threads_scores_the_same(monkeypatch, threads):
+    """Rows split across compute threads get the same scores to the last bit as one pass."""
+    monkeypatch.setenv("OMP_NUM_THREADS", threads)
+    rng = np.random.default_rng(0)
+    scorer = anom.MultivariateScorer(seed=0).fit(rng.normal(size=(3000, 5)))
+    Z = rng.standard_t(2, size=(3 * anom.SMALL_BATCH + 7, 5))
+    np.testing.assert_array_equal(scorer.score(Z), scorer.forest_.score_samples(Z))
+
+
 def test_cut_off_rises_until_few_rows_are_flagged():
     rng = np.random.default_rng(0)
     z = rng.standard_t(2, size=(2000, 30))  # 30 heavy-tailed columns: 3.5 would flag many rows

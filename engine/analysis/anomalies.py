@@ -9,6 +9,7 @@ modified z-score cut-off of 3.5 recommended by Iglewicz and Hoaglin.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from itertools import combinations
 
 import numpy as np
@@ -101,7 +102,16 @@ class MultivariateScorer:
         return self
 
     def score(self, Z: np.ndarray) -> np.ndarray:
-        """(n, f) scaled imputed features -> (n,) scores in [-1, 0], lower = more isolated."""
+        """(n, f) scaled imputed features -> (n,) scores in [-1, 0], lower = more isolated.
+
+        A large batch is split by rows across the compute threads (scikit-learn's tree walk
+        releases the GIL). Its own ``n_jobs`` would split by trees and add their terms in
+        whatever order the threads finish, so the same row could get a different last bit.
+        """
         if len(Z) < SMALL_BATCH:
             return self.packed_.score_samples(Z)
-        return self.forest_.score_samples(Z)
+        threads = min(compute_threads(), len(Z) // SMALL_BATCH)
+        if threads <= 1:
+            return self.forest_.score_samples(Z)
+        with ThreadPoolExecutor(threads) as pool:
+            return np.concatenate(list(pool.map(self.forest_.score_samples, np.array_split(Z, threads))))

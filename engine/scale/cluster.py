@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-import os
 from contextlib import contextmanager
 
 from engine.errors import DataError
+from engine.threads import cores
 
 CONNECT_TIMEOUT_S = 10
 LOCAL = "local"
@@ -22,7 +22,7 @@ def check_scheduler(scheduler: str) -> str:
 
 def local_workers() -> int:
     """One single-threaded worker process per core this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return cores()
 
 
 @contextmanager

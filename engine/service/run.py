@@ -23,6 +23,7 @@ from engine import api
 from engine.errors import DataError
 from engine.service.app import create_app
 from engine.service.auth import CLIENT_TOKEN_ENV, TOKEN_ENV
+from engine.threads import cores
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def one_compute_thread() -> None:
 
 def default_workers() -> int:
     """One worker per core this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return cores()
 
 
 def exposure_warning(host: str) -> str | None:

@@ -18,6 +18,7 @@ from sklearn.ensemble import IsolationForest
 from engine.analysis.isolation import PackedIsolationForest
 from engine.analysis.peers import PeerStats
 from engine.analysis.scaling import robust_scale
+from engine.threads import compute_threads
 
 Z_THRESHOLD = 3.5
 SEVERITIES = ((8.0, "high"), (5.0, "medium"), (Z_THRESHOLD, "low"))

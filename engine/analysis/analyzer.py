@@ -322,7 +322,7 @@ class Analyzer:
         codes = self.groups.codes(df)
         chosen = self.stats.choose(codes)
         seg, dist = self.segments.predict(Z[:, self.cluster_index])
-        out = pd.DataFrame(index=df.index)
+        out = {}  # columns, made into one frame at the end (cheaper than adding them one by one)
         if self.schema.id and self.schema.id in df.columns:
             out[self.schema.id] = df[self.schema.id].to_numpy()
         out["segment_id"] = seg
@@ -338,7 +338,7 @@ class Analyzer:
         rare = self._rare_table(df, codes)
         flagged = np.concatenate([z_peer >= self.z_cut, gz >= anom.Z_THRESHOLD], axis=1)
         out["anomaly_count"] = flagged.sum(axis=1) + rare + (multivariate < self.multivariate.threshold_)
-        out["anomaly_max_z"] = worst.max(axis=1) if worst.shape[1] else 0.0
+        out["anomaly_max_z"] = worst.max(axis=1) if worst.shape[1] else np.zeros(len(df))
         out["multivariate_score"] = multivariate
 
         ranks = pct.percentile_ranks(self.stats, X, chosen, self.signs)
@@ -347,8 +347,7 @@ class Analyzer:
                 out[f"{'rank' if f.sign else 'position'}_{f.name}"] = ranks[:, i]
         if self.outcome is not None:
             out[self.outcome.output] = self.outcome.predict_design(self.outcome.design(df))
-        return out
-
+        return pd.DataFrame(out, index=df.index)
 
     def _rare_table(self, df: pd.DataFrame, codes: np.ndarray) -> np.ndarray:
         """Per row, how many yes/no and category values are rare among its peers."""

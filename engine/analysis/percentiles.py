@@ -26,21 +26,25 @@ def rank_on_grid(grid: np.ndarray, values: np.ndarray) -> np.ndarray:
     return _interpolate(lambda i: grid[rows, i], grid.shape[-1], below, at_or_below, values)
 
 
-def rank_in_groups(grids: np.ndarray, groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+def rank_in_groups(grids: np.ndarray, groups: np.ndarray, values: np.ndarray, members: list | None = None) -> np.ndarray:
     """``rank_on_grid(grids[groups], values)`` for a batch: grids (G, 101), groups (m,).
 
     One binary search per group on its own grid (small and cache-friendly), then one
-    interpolation for the whole batch.
+    interpolation for the whole batch. ``members``: ``group_members(groups)``, when known.
     """
     below = np.empty(len(values), dtype=np.intp)
     at_or_below = np.empty(len(values), dtype=np.intp)
-    order = np.argsort(groups, kind="stable")
-    bounds = np.flatnonzero(np.diff(groups[order])) + 1
-    for rows in np.split(order, bounds):
+    for rows in group_members(groups) if members is None else members:
         grid, v = grids[groups[rows[0]]], values[rows]
         below[rows] = np.searchsorted(grid, v, side="left")
         at_or_below[rows] = np.searchsorted(grid, v, side="right")
     return _interpolate(lambda i: grids[groups, i], grids.shape[1], below, at_or_below, values)
+
+
+def group_members(groups: np.ndarray) -> list[np.ndarray]:
+    """The row indices of each distinct value of ``groups``."""
+    order = np.argsort(groups, kind="stable")
+    return np.split(order, np.flatnonzero(np.diff(groups[order])) + 1)
 
 
 def _interpolate(grid_at, n: int, below: np.ndarray, at_or_below: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -65,7 +69,12 @@ def percentile_ranks(stats: PeerStats, X: np.ndarray, groups: np.ndarray, signs:
         f = np.arange(X.shape[1])
         ranks[0] = rank_on_grid(stats.grid_[groups[0], f], np.nan_to_num(X[0]))
     else:
+        members = None
         for f in range(X.shape[1]):
-            ranks[:, f] = rank_in_groups(stats.grid_[:, f], groups[:, f], np.nan_to_num(X[:, f]))
+            # Most features share the peer group of their row (a narrower one is skipped only
+            # where it lacks values), so the grouping is reused while the column is the same.
+            if members is None or not np.array_equal(groups[:, f], groups[:, f - 1]):
+                members = group_members(groups[:, f])
+            ranks[:, f] = rank_in_groups(stats.grid_[:, f], groups[:, f], np.nan_to_num(X[:, f]), members)
     ranks[np.isnan(X) | np.isnan(ranks)] = np.nan
     return np.where(signs < 0, 100.0 - ranks, ranks)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine.analysis.neighbours import NeighbourIndex
-from engine.analysis.recommendations import MIN_SUPPORT, candidate_actions
+from engine.analysis.recommendations import MIN_GAP, MIN_SUPPORT, MIN_UPLIFT, candidate_actions
 
 N_PROFILES = 40
 
@@ -121,3 +121,45 @@ def test_actions_on_hand_made_neighbours():
     # Lower-is-better flips who is ahead: nobody good is below 0 often enough.
     assert candidate_actions(index, np.array([0.0]), np.arange(20), np.array([-1]), np.array([1.0])) == []
     assert MIN_SUPPORT <= 8
+
+
+def _one_feature_at_a_time(index, x, idx, signs, scale):
+    """The rule of ``candidate_actions`` written feature by feature: the reference its
+    all-features-at-once arithmetic must match exactly."""
+    X, good = index.X_[idx], index.good_[idx]
+    out = []
+    for f in np.flatnonzero(signs != 0):
+        known = ~np.isnan(X[:, f])
+        if np.isnan(x[f]) or known.sum() < 2 * MIN_SUPPORT:
+            continue
+        ahead = known & (signs[f] * (X[:, f] - x[f]) > 0)
+        support = ahead & good
+        if support.sum() < MIN_SUPPORT or (known & ~ahead).sum() == 0:
+            continue
+        target = float(np.median(X[support, f]))
+        gap = signs[f] * (target - x[f]) / scale[f]
+        uplift = good[ahead].mean() - good[known & ~ahead].mean()
+        if gap >= MIN_GAP and uplift >= MIN_UPLIFT:
+            evidence = [int(i) for i in index.ids_[idx[support]][:10]]
+            out.append({"index": int(f), "target": target, "gap": float(gap), "uplift": float(uplift), "evidence": evidence})
+    return out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_actions_equal_the_feature_by_feature_rule(seed):
+    """Missing values, ties, odd and even support counts, both directions, profiles with gaps."""
+    rng = np.random.default_rng(seed)
+    X = np.round(rng.normal(0, 1, (400, 6)), 1)
+    X[rng.random(X.shape) < 0.15] = np.nan
+    good = rng.random(400) < 0.5 + 0.2 * np.nan_to_num(X[:, 0])
+    index = NeighbourIndex().fit(np.nan_to_num(X), X, np.arange(1000, 1400), good)
+    signs, scale = np.array([1, -1, 0, 1, -1, 1]), rng.uniform(0.2, 2.0, 6)
+    found = 0
+    for _ in range(200):
+        x = np.round(rng.normal(-0.5, 1, 6), 1)
+        x[rng.random(6) < 0.1] = np.nan
+        idx = rng.choice(400, size=int(rng.integers(5, 60)), replace=False)
+        expected = _one_feature_at_a_time(index, x, idx, signs, scale)
+        assert candidate_actions(index, x, idx, signs, scale) == expected
+        found += len(expected)
+    assert found > 50  # the comparison covered many actions, not only empty lists

@@ -40,32 +40,42 @@ def candidate_actions(index, x: np.ndarray, idx: np.ndarray, signs: np.ndarray, 
 
     Each: feature index, target (median of desirable neighbours), gap in robust units,
     uplift (outcome rate of neighbours ahead on the feature minus those not ahead) and
-    evidence (ids of desirable neighbours ahead, nearest first).
+    evidence (ids of desirable neighbours ahead, nearest first). Every feature at once: a
+    neighbour's value is ahead, not ahead, or unknown (NaN).
     """
-    X, good = index.X_[idx], index.good_[idx]
-    out = []
-    for f in np.flatnonzero(signs != 0):
-        known = ~np.isnan(X[:, f])
-        if np.isnan(x[f]) or known.sum() < 2 * MIN_SUPPORT:
-            continue
-        ahead = known & (signs[f] * (X[:, f] - x[f]) > 0)
-        support = ahead & good
-        if support.sum() < MIN_SUPPORT or (known & ~ahead).sum() == 0:
-            continue
-        target = float(np.median(X[support, f]))
-        gap = signs[f] * (target - x[f]) / scale[f]
-        uplift = good[ahead].mean() - good[known & ~ahead].mean()
-        if gap >= MIN_GAP and uplift >= MIN_UPLIFT:
-            out.append(
-                {
-                    "index": int(f),
-                    "target": target,
-                    "gap": float(gap),
-                    "uplift": float(uplift),
-                    "evidence": [_plain(i) for i in index.ids_[idx[support]][:10]],
-                }
-            )
-    return out
+    features = np.flatnonzero(signs != 0)
+    if not len(features):
+        return []
+    X, good = index.X_[idx][:, features], index.good_[idx][:, None]
+    direction, here = signs[features], x[features]
+    known = ~np.isnan(X)
+    with np.errstate(invalid="ignore"):
+        ahead = known & (direction * (X - here) > 0)
+    support, behind = ahead & good, known & ~ahead
+    n_support, n_ahead, n_behind = support.sum(axis=0), ahead.sum(axis=0), behind.sum(axis=0)
+    usable = ~np.isnan(here) & (known.sum(axis=0) >= 2 * MIN_SUPPORT) & (n_support >= MIN_SUPPORT) & (n_behind > 0)
+    if not usable.any():
+        return []
+    # The median of each feature's supporting values, as np.median takes it: the mean of the
+    # two middle values of the sorted ones (the same value twice when their count is odd).
+    ordered = np.sort(np.where(support, X, np.nan), axis=0)  # NaN (not supporting) sorts last
+    columns = np.arange(len(features))
+    middle = np.maximum(n_support, 1)
+    target = (ordered[(middle - 1) // 2, columns] + ordered[middle // 2, columns]) / 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gap = direction * (target - here) / scale[features]
+        uplift = (ahead & good).sum(axis=0) / n_ahead - (behind & good).sum(axis=0) / n_behind
+    return [
+        {
+            "index": int(f),
+            "target": float(target[j]),
+            "gap": float(gap[j]),
+            "uplift": float(uplift[j]),
+            "evidence": [_plain(i) for i in index.ids_[idx[support[:, j]]][:10]],
+        }
+        for j, f in enumerate(features)
+        if usable[j] and gap[j] >= MIN_GAP and uplift[j] >= MIN_UPLIFT
+    ]
 
 
 def category_actions(index, space, c: np.ndarray, idx: np.ndarray) -> list[dict]:

@@ -339,6 +339,7 @@ def test_missing_numbers_in_a_profile_do_not_change_other_features(ws, raw):
     assert {k: v for k, v in full.items() if k != "support_tickets"} == without
 
 
+@pytest.mark.slow  # end to end through the CLI (train, promote, replay): CI runs it
 def test_cli_registry_and_replay(cli_home, capsys):
     home, demo = str(cli_home), cli_home / "demo"
     code, trained = run_cli(capsys, "train", "--home", home, "--data", str(demo / "customers.csv"), "--schema", str(demo / "schema.toml"), "--no-promote", "--seed", "1", "--quiet")
@@ -354,6 +355,7 @@ def test_cli_registry_and_replay(cli_home, capsys):
     assert code == 0 and replayed["predictions"] > 0 and replayed["feedback"] > 0
 
 
+@pytest.mark.slow  # a real training job over HTTP: CI runs it
 def test_http_drift_and_training_job(client, home, raw):
     numbers = ("tenure_months", "monthly_charges", "total_spend", "support_tickets")
     for profile in raw.drop(columns="churned").head(30).to_dict("records"):

@@ -105,7 +105,7 @@ async def _drive(port: int, requests: list[bytes], concurrency: int, duration: f
 
 def floor_main(home: Path, profiles: Path, n: int) -> None:
     """Mean and p50 ms of ``Served.analyze`` work (models + JSON) per distinct profile, one thread."""
-    from engine.service.run import one_compute_thread
+    from engine.threads import one_compute_thread
 
     one_compute_thread()
     from engine import api

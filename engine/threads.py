@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
 
 def cores() -> int:
     """The cores this process may run on (its CPU affinity, where the system has one)."""
@@ -19,3 +21,16 @@ def compute_threads() -> int:
     """``OMP_NUM_THREADS`` when set (a serving process or a Dask worker sets it to 1), else every core."""
     setting = os.environ.get("OMP_NUM_THREADS", "").strip()
     return max(1, int(setting)) if setting.isdigit() else cores()
+
+
+def one_compute_thread() -> None:
+    """One compute thread in every serving process (OpenMP for XGBoost and scikit-learn, BLAS for
+    the neighbour distances): a request is one small profile, and the libraries' own thread pools
+    only spin against the other workers on the same cores. The environment reaches workers started
+    after this (they load the libraries with it); threadpoolctl covers libraries already loaded. An
+    explicit setting of those variables is kept."""
+    for name in THREAD_ENV:
+        os.environ.setdefault(name, "1")
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(int(os.environ["OMP_NUM_THREADS"]))

@@ -23,7 +23,7 @@ from engine import api
 from engine.errors import DataError
 from engine.service.app import create_app
 from engine.service.auth import CLIENT_TOKEN_ENV, TOKEN_ENV
-from engine.threads import cores
+from engine.threads import cores, one_compute_thread
 
 log = logging.getLogger(__name__)
 
@@ -48,22 +48,6 @@ class NoDelayHTTPProtocol(AutoHTTPProtocol):
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def one_compute_thread() -> None:
-    """One compute thread in every serving process (OpenMP for XGBoost and scikit-learn, BLAS for
-    the neighbour distances): a request is one small profile, and the libraries' own thread pools
-    only spin against the other workers on the same cores. The environment reaches workers started
-    after this (they load the libraries with it); threadpoolctl covers libraries already loaded. An
-    explicit setting of those variables is kept."""
-    for name in THREAD_ENV:
-        os.environ.setdefault(name, "1")
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(int(os.environ["OMP_NUM_THREADS"]))
-
-
 def default_workers() -> int:
     """One worker per core this process may run on."""
     return cores()

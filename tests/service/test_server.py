@@ -704,7 +704,7 @@ def test_a_serving_process_computes_on_one_thread():
     """Each serve process runs OpenMP (XGBoost, scikit-learn) and BLAS on one thread: their
     pools otherwise spin against the other workers on the same cores (issue 14)."""
     code = ("import numpy, xgboost, sklearn.ensemble; from threadpoolctl import threadpool_info; "
-            "from engine.service.run import one_compute_thread; one_compute_thread(); "
+            "from engine.threads import one_compute_thread; one_compute_thread(); "
             "print(sorted({p['num_threads'] for p in threadpool_info()}))")
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)

@@ -1,14 +1,19 @@
-"""Which Parquet files a PATH names, and where each one's output part goes."""
+"""Which Parquet files a PATH names, where each one's output part goes, and the columns its
+folder names carry (Hive-style partitioning: ``region=north/part-0.parquet``)."""
 
 from __future__ import annotations
 
 import glob
 import os
 from pathlib import Path
+from urllib.parse import unquote
+
+import pandas as pd
 
 from engine.errors import DataError
 
 PARQUET = (".parquet", ".pq")
+HIVE_MISSING = "__HIVE_DEFAULT_PARTITION__"  # how Hive, Spark and pyarrow write a missing value
 
 
 def parquet_parts(path: str | os.PathLike) -> tuple[Path, list[Path]]:
@@ -51,3 +56,22 @@ def new_output_folder(out: str | os.PathLike) -> Path:
     if not out.parent.is_dir():
         raise DataError(f"--out {out}: the folder {out.parent} does not exist; expected a path in an existing folder.")
     return out
+
+
+def partition_values(part: str | os.PathLike) -> dict[str, str | None]:
+    """The ``key=value`` folders above a part, outermost first: {"region": "north"}. Values
+    are text (percent-escapes undone), as in a CSV; the schema check converts them."""
+    values: dict[str, str | None] = {}
+    for folder in Path(part).parent.parts:
+        key, sep, value = folder.partition("=")
+        if sep and key:
+            value = unquote(value)
+            values[unquote(key)] = None if value == HIVE_MISSING else value
+    return values
+
+
+def with_partition_columns(frame: pd.DataFrame, part: str | os.PathLike) -> pd.DataFrame:
+    """``frame`` with the columns its part's folder names carry, where the file lacks them
+    (writers of Hive-style partitions leave the partition column out of the files)."""
+    missing = {k: v for k, v in partition_values(part).items() if k not in frame.columns}
+    return frame.assign(**{k: pd.Series([v] * len(frame), index=frame.index, dtype=object) for k, v in missing.items()}) if missing else frame

@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 
 from engine.errors import DataError
-from engine.scale.parts import new_output_folder, parquet_parts
+from engine.scale.parts import new_output_folder, parquet_parts, with_partition_columns
 
 BATCH_ROWS = 100_000  # rows held in memory per worker at a time (about 100 MB for 20 features)
 
@@ -109,7 +109,7 @@ def score_part(home: str, version: str, src: str, dst: str, batch_rows: int = BA
     one_batch = part.metadata.num_rows <= batch_rows
     try:
         for batch in part.iter_batches(batch_size=batch_rows):
-            frame = batch.to_pandas()
+            frame = with_partition_columns(batch.to_pandas(), src)
             source = src if one_batch else f"{src} (rows {rows:,} to {rows + len(frame) - 1:,}, numbered from 0 within them)"
             scored = model.score(check_frame(frame, model.schema, source=source))
             table = pa.Table.from_pandas(scored, preserve_index=False)

@@ -35,7 +35,7 @@ from engine.analysis.peers import GRID, FrequencyStats, PeerGroups, PeerStats, h
 from engine.analysis.series import benchmark_series
 from engine.errors import DataError
 from engine.registry.versions import FORMAT
-from engine.scale.parts import parquet_parts
+from engine.scale.parts import parquet_parts, with_partition_columns
 from engine.scale.sketch import BinnedSketch
 from engine.schema import (
     TRAINING_BAD_ROW_SHARE,
@@ -133,7 +133,7 @@ def _read_part(path: str) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
     try:
-        return pq.read_table(path).to_pandas()
+        return with_partition_columns(pq.read_table(path).to_pandas(), path)
     except FileNotFoundError:
         raise DataError(f"a Dask worker cannot read {path}; workers need the input parts at the same path as the client.") from None
     except Exception as exc:  # pyarrow raises several types for a file that is not Parquet

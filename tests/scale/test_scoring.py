@@ -66,6 +66,26 @@ def test_parts_scored_in_process_equal_the_whole_table(case, tmp_path):
     pd.testing.assert_frame_equal(read_parts(tmp_path / "out"), in_process(ws, table), check_exact=True)
 
 
+def test_columns_in_hive_folder_names_are_read(case, tmp_path):
+    """Parts written by pyarrow's ``write_to_dataset`` (Spark and Hive lay them out the same):
+    a partition column lives only in the folder names (``region=north/``; missing values as
+    ``__HIVE_DEFAULT_PARTITION__``), and every row is scored as in the whole table. Partitioned
+    by a segment column (demo and customers) and by the time column (customers)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ws, table, _ = case
+    key = ws.champion().schema.id
+    expected = in_process(ws, table).sort_values(key).reset_index(drop=True)
+    for column in [c for c in ("region", "month") if c in table.columns]:
+        folder = tmp_path / column
+        pq.write_to_dataset(pa.Table.from_pandas(table, preserve_index=False), folder / "in", partition_cols=[column])
+        assert not any(column in pq.read_schema(f).names for f in (folder / "in").rglob("*.parquet"))
+        assert ws.score(folder / "in", out=folder / "out")["rows"] == len(table)
+        scored = read_parts(folder / "out").sort_values(key).reset_index(drop=True)
+        pd.testing.assert_frame_equal(scored, expected, check_exact=True)
+
+
 def test_batches_within_a_part_do_not_change_the_scores(case, tmp_path):
     """A part larger than a batch is read and scored batch by batch (bounded memory)."""
     from engine.scale.scoring import score_part
@@ -164,3 +184,11 @@ def test_cli_scores_on_a_local_cluster_and_explains_bad_schedulers(trained_home,
         assert not (tmp_path / "never").exists()
     missing = cli("--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "never"), "--scheduler", "local")
     assert missing.returncode == 2 and "does not exist" in missing.stderr
+
+
+def test_partition_values_from_folder_names():
+    from engine.scale.parts import partition_values
+
+    path = "/data/by=hand/register/year=2024/region=North%20East/city=__HIVE_DEFAULT_PARTITION__/part-0.parquet"
+    assert partition_values(path) == {"by": "hand", "year": "2024", "region": "North East", "city": None}
+    assert partition_values("/data/parts/part-0.parquet") == {}

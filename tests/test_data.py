@@ -119,10 +119,11 @@ def test_check_frame_no_rows(frame):
         check_frame(frame.iloc[:0], SCHEMA)
 
 
-def test_check_frame_target_never_positive(frame):
+def test_a_table_without_a_positive_outcome_is_checked_as_all_negative(frame):
+    """A month in which nobody churned is valid data to score or to check for drift."""
     frame["won"] = ["no", "no", "maybe", None]
-    with pytest.raises(DataError, match="never equals the positive value 'yes'"):
-        check_frame(frame, SCHEMA)
+    out = check_frame(frame, SCHEMA)
+    assert out["won"].tolist()[:3] == [0.0, 0.0, 0.0] and np.isnan(out["won"].iloc[3])
 
 
 # ----- schema v2 tables: flags, categories, unknown values --------------------------------------

@@ -82,6 +82,21 @@ def test_a_schema_target_absent_from_the_table_is_refused(tmp_path):
         api.workspace(tmp_path / "home").train(table().assign(won=np.nan), schema)
 
 
+def test_a_target_that_never_takes_its_positive_value_is_refused_for_training_only(tmp_path):
+    """Training needs both outcomes and names the positive value (often a spelling mismatch);
+    scoring and drift take a batch in which the positive outcome never occurred."""
+    schema = parse_schema({**SCHEMA, "target": {"column": "won", "positive": "yes"}})
+    ws = api.workspace(tmp_path / "home")
+    with pytest.raises(DataError, match="never equals the positive value 'yes'.*both outcomes"):
+        ws.train(table().assign(won="Yes"), schema)
+    assert not (tmp_path / "home" / "models").exists() or ws.registry.versions() == []
+    rng = np.random.default_rng(0)
+    ws.train(table().assign(won=rng.choice(["yes", "no"], 400)), schema)
+    nobody_won = table(seed=3).assign(won="no")
+    assert len(ws.score(nobody_won)) == len(nobody_won)
+    assert ws.monitoring.drift(nobody_won) is not None
+
+
 def test_scoring_refuses_any_failing_row(tmp_path):
     """Only training may leave rows out: a table to score is checked strictly, bounds included."""
     ws = api.workspace(tmp_path / "home")

@@ -151,7 +151,7 @@ def check_frame(df: pd.DataFrame, schema: Schema, *, require_target: bool = Fals
         if schema.target.kind == "numeric":
             out[schema.target.column] = _numbers(values, schema.target.column, problems)
         else:
-            out[schema.target.column] = target_labels(values, schema, source)
+            out[schema.target.column] = target_labels(values, schema)
     return _without_bad_rows(out, problems, max_bad_share, source)
 
 
@@ -255,11 +255,8 @@ def target_positive(values: pd.Series, schema: Schema) -> pd.Series:
     return labels
 
 
-def target_labels(values: pd.Series, schema: Schema, source: str = "data") -> pd.Series:
-    """1 where the target equals the schema's positive value, 0 otherwise, NaN when missing."""
-    known = values.notna()
-    labels = target_positive(values, schema)
-    positive = schema.target.positive
-    if known.any() and not labels[known].any():
-        raise DataError(f"{source}: target column '{schema.target.column}' never equals the positive value {positive!r}; expected a binary outcome.")
-    return labels.astype(float).where(known)
+def target_labels(values: pd.Series, schema: Schema) -> pd.Series:
+    """1 where the target equals the schema's positive value, 0 otherwise, NaN when missing.
+    A table whose rows are all negative is valid (a month in which no customer churned);
+    training, which needs both outcomes, says so (``engine.training.fit``)."""
+    return target_positive(values, schema).astype(float).where(values.notna())

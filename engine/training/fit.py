@@ -171,7 +171,14 @@ def _outcomes(df: pd.DataFrame, schema: Schema) -> np.ndarray | None:
     if schema.target is None:
         return None
     y = df[schema.target.column].to_numpy(dtype=float)
-    if len(np.unique(y[~np.isnan(y)])) < 2:
+    seen = np.unique(y[~np.isnan(y)])
+    if schema.target.kind != "numeric" and seen.tolist() == [0.0]:
+        raise DataError(
+            f"target column '{schema.target.column}' never equals the positive value "
+            f"{schema.target.positive!r} on a labelled row; expected both outcomes to train the "
+            "prediction model (is [target] positive spelled as in the data?)."
+        )
+    if len(seen) < 2:
         raise DataError(
             f"target column '{schema.target.column}' has one outcome on every labelled row; "
             "expected both outcomes to train the prediction model."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from engine import api
 from engine.analysis.neighbours import NeighbourIndex
 from engine.analysis.recommendations import MIN_GAP, MIN_SUPPORT, MIN_UPLIFT, candidate_actions
 
@@ -163,3 +164,16 @@ def test_actions_equal_the_feature_by_feature_rule(seed):
         assert candidate_actions(index, x, idx, signs, scale) == expected
         found += len(expected)
     assert found > 50  # the comparison covered many actions, not only empty lists
+
+
+@pytest.mark.parametrize("dataset", ["demo", "customers"])
+def test_neighbour_ids_are_stored_as_one_text_array_and_come_back_as_text(trained_home, dataset):
+    """A version stores its neighbours' ids as fixed-width text (one array in the version file,
+    not one object per id); the similar entities of an analysis still name them as plain text."""
+    ws = api.workspace(trained_home(dataset))
+    model = ws.model()
+    assert model.neighbours.ids_.dtype.kind == "U"
+    row = ws.table("sample").iloc[3]
+    analysis = model.analyze(row.drop(labels=[c for c in (model.schema.target.column,) if c in row.index]).to_dict())
+    assert analysis.similar and all(type(s["id"]) is str for s in analysis.similar)
+    assert set(s["id"] for s in analysis.similar) <= set(model.neighbours.ids_.tolist())

@@ -205,6 +205,7 @@ def cli_home(home, tmp_path_factory):
     return copy
 
 
+@pytest.mark.slow  # trains a version through the CLI: CI runs it
 def test_cli_demo_data_and_train(tmp_path, capsys):
     code, files = run_cli(capsys, "demo-data", "--kind", "customers", "--rows", "800", "--out", str(tmp_path / "d"))
     assert code == 0 and set(files) == {"customers", "current", "recent", "schema", "truth"}

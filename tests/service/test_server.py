@@ -613,6 +613,7 @@ def test_cli_serve_with_two_workers(throwaway_home, profiles, subprocess_env):
         assert server.wait(30) == 0
 
 
+@pytest.mark.slow  # starts a serve process: CI runs it
 def test_cli_serve_without_a_champion_says_so(tmp_path, subprocess_env):
     done = subprocess.run(
         [sys.executable, "-m", "engine", "serve", "--home", str(tmp_path)],
@@ -700,6 +701,7 @@ def _unauthenticated_calls(operation, mode):
     return call
 
 
+@pytest.mark.slow  # starts a Python process: CI runs it
 def test_a_serving_process_computes_on_one_thread():
     """Each serve process runs OpenMP (XGBoost, scikit-learn) and BLAS on one thread: their
     pools otherwise spin against the other workers on the same cores (issue 14)."""

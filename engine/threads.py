@@ -1,7 +1,8 @@
 """How many cores this process may use, and how many compute threads it should.
 
-A serving process (``serve``) and a Dask worker each set ``OMP_NUM_THREADS=1``: they run one
-computation per core already, and more threads would only spin against each other. Anything
+A serving process (``serve``) sets ``OMP_NUM_THREADS=1``, and so does the nanny of a Dask
+worker (a worker started with ``--no-nanny`` does not): they run one computation per core
+already, and more threads would only spin against each other. Anything
 else (the CLI, the dashboard, a script) may use every core it is allowed to run on.
 """
 
@@ -18,7 +19,8 @@ def cores() -> int:
 
 
 def compute_threads() -> int:
-    """``OMP_NUM_THREADS`` when set (a serving process or a Dask worker sets it to 1), else every core."""
+    """``OMP_NUM_THREADS`` when set to a number (a serving process or a Dask worker sets it to 1),
+    else every core."""
     setting = os.environ.get("OMP_NUM_THREADS", "").strip()
     return max(1, int(setting)) if setting.isdigit() else cores()
 
@@ -33,4 +35,4 @@ def one_compute_thread() -> None:
         os.environ.setdefault(name, "1")
     from threadpoolctl import threadpool_limits
 
-    threadpool_limits(int(os.environ["OMP_NUM_THREADS"]))
+    threadpool_limits(compute_threads())

@@ -28,3 +28,15 @@ CATEGORIES = ["retail", "tech", "1", "1.0", "True", "2.5"]
 )
 def test_codes_follow_the_text_of_each_value(values, expected):
     assert text_codes(values, CATEGORIES).tolist() == expected
+
+
+def test_a_missing_value_is_no_category_even_one_named_nan():
+    mixed = pd.Series([1, "a", None, np.nan], dtype=object)
+    assert text_codes(mixed, ["1", "a", "nan", "None"]).tolist() == [0, 1, -1, -1]
+
+
+def test_a_negative_zero_keeps_its_own_text_whatever_else_is_in_the_batch():
+    """0.0 and -0.0 are one value to a hash table: each row's code must not depend on which
+    of the two came first in its batch."""
+    assert text_codes(pd.Series([0.0, -0.0]), ["0.0", "-0.0"]).tolist() == [0, 1]
+    assert text_codes(pd.Series([-0.0, 0.0]), ["0.0", "-0.0"]).tolist() == [1, 0]

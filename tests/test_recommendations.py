@@ -177,3 +177,26 @@ def test_neighbour_ids_are_stored_as_one_text_array_and_come_back_as_text(traine
     analysis = model.analyze(row.drop(labels=[c for c in (model.schema.target.column,) if c in row.index]).to_dict())
     assert analysis.similar and all(type(s["id"]) is str for s in analysis.similar)
     assert set(s["id"] for s in analysis.similar) <= set(model.neighbours.ids_.tolist())
+
+
+def test_the_median_of_huge_values_does_not_overflow():
+    """np.median of an odd count is the middle value itself, not (a + a) / 2 (inf near 1e308)."""
+    X = np.concatenate([np.full(7, 1.5e308), np.zeros(10)])[:, None]
+    good = np.array([True] * 7 + [False] * 10)
+    index = NeighbourIndex().fit(np.zeros_like(X), X, np.arange(17), good)
+    actions = candidate_actions(index, np.array([1.0]), np.arange(17), np.array([1]), np.array([1e300]))
+    assert actions == _one_feature_at_a_time(index, np.array([1.0]), np.arange(17), np.array([1]), np.array([1e300]))
+    assert actions and actions[0]["target"] == 1.5e308
+
+
+def test_ids_stay_as_given_where_fixed_width_text_would_change_or_bloat_them():
+    from engine.analysis.neighbours import MAX_ID_CHARS
+
+    Z = np.zeros((3, 1))
+    good = np.array([True, False, True])
+    plain = NeighbourIndex().fit(Z, Z, np.array(["a", "b", "c"], dtype=object), good)
+    assert plain.ids_.dtype.kind == "U"
+    with_nul = NeighbourIndex().fit(Z, Z, np.array(["a\x00", "b", "c"], dtype=object), good)
+    assert with_nul.ids_.tolist() == ["a\x00", "b", "c"]
+    long = NeighbourIndex().fit(Z, Z, np.array(["x" * (MAX_ID_CHARS + 1), "b", "c"], dtype=object), good)
+    assert long.ids_.dtype == object

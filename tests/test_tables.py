@@ -51,3 +51,19 @@ def test_a_repeated_column_name_is_refused(tmp_path):
     path.write_bytes(b"id,strategy,strategy\n1,2,3\n")
     with pytest.raises(DataError, match="repeats"):
         read_table(path)
+
+
+@pytest.mark.parametrize("ending", ["\r", "\r\n", "\n"])
+def test_old_mac_line_endings_read_and_repeats_are_still_found(tmp_path, ending):
+    """A lone carriage return ends a line for pandas; the header check reads it the same way
+    (it used to fail inside the csv module: a server error for an uploaded CSV body)."""
+    body = ending.join(["id,region,x", "1,north,2.5", "2,south,3.5", ""])
+    assert read_table_bytes("body", body.encode()).columns.tolist() == ["id", "region", "x"]
+    (tmp_path / "t.csv").write_bytes(body.encode())
+    assert read_table(tmp_path / "t.csv").columns.tolist() == ["id", "region", "x"]
+    with pytest.raises(DataError, match="the header repeats \\['x'\\]"):
+        read_table_bytes("body", ending.join(["x,x", "1,2", ""]).encode())
+
+
+def test_a_carriage_return_inside_the_header_row_is_not_a_server_error():
+    assert read_table_bytes("body", b"a,b\rc\n1,2\n").columns.tolist() == ["a", "b"]

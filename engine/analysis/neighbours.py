@@ -22,11 +22,7 @@ class NeighbourIndex:
         if len(Z) > self.max_rows:
             keep = np.sort(np.random.default_rng(self.seed).choice(len(Z), self.max_rows, replace=False))
         self.Z_, self.X_, self.good_ = Z[keep], X[keep], good[keep]
-        # Text ids (training passes them as text) as fixed-width text, not Python objects: the
-        # version file then holds one array, not one node per id (50,000 ids: saved 4x and
-        # loaded 8x faster).
-        ids = np.asarray(ids)[keep]
-        self.ids_ = ids.astype(str) if ids.dtype == object else ids
+        self.ids_ = _compact(np.asarray(ids)[keep])
         self.outcome_ = None if outcome is None else outcome[keep]
         self.C_ = np.zeros((len(keep), 0), dtype=np.intp) if codes is None else codes[keep]
         self.sq_norms_ = (self.Z_**2).sum(axis=1)
@@ -39,3 +35,19 @@ class NeighbourIndex:
         idx = np.argpartition(d2, k - 1)[:k]
         idx = idx[np.argsort(d2[idx], kind="stable")]
         return idx, np.sqrt(d2[idx])
+
+
+MAX_ID_CHARS = 256  # fixed-width text costs the longest id's width on every row
+
+
+def _compact(ids: np.ndarray) -> np.ndarray:
+    """Text ids (training passes them as text) as fixed-width text rather than Python objects:
+    the version file then holds one array, not one node per id (50,000 ids: saved 4x and loaded
+    8x faster). Kept as they are when an id is very long, or when fixed width would change one
+    (numpy drops trailing NUL characters)."""
+    if ids.dtype != object or not len(ids):
+        return ids
+    text = ids.astype(str)
+    if text.dtype.itemsize > 4 * MAX_ID_CHARS or text.tolist() != ids.tolist():
+        return ids
+    return text

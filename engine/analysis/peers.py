@@ -194,8 +194,11 @@ def text_codes(values: pd.Series, categories: list[str] | tuple[str, ...]) -> np
     value to a hash table but three texts.
     """
     known = pd.Index(list(categories), dtype=object)
-    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
-        text = values.astype(object).where(values.notna()).map(lambda v: v if v is None else str(v))
+    mixed = values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty")
+    # 0.0 and -0.0 are one value to a hash table but two texts, as above.
+    signed_zero = values.dtype.kind == "f" and bool(np.signbit(values.to_numpy()[values.to_numpy() == 0]).any())
+    if mixed or signed_zero:
+        text = [None if pd.isna(v) else str(v) for v in values.to_numpy(dtype=object)]
         return known.get_indexer(text).astype(np.intp)  # None is no category: -1
     codes, distinct = pd.factorize(values, use_na_sentinel=True)
     if len(distinct) == 0:

@@ -32,6 +32,8 @@ def rank_in_groups(grids: np.ndarray, groups: np.ndarray, values: np.ndarray, me
     One binary search per group on its own grid (small and cache-friendly), then one
     interpolation for the whole batch. ``members``: ``group_members(groups)``, when known.
     """
+    if len(values) == 0:
+        return np.empty(0)
     below = np.empty(len(values), dtype=np.intp)
     at_or_below = np.empty(len(values), dtype=np.intp)
     for rows in group_members(groups) if members is None else members:

@@ -56,12 +56,14 @@ def candidate_actions(index, x: np.ndarray, idx: np.ndarray, signs: np.ndarray, 
     usable = ~np.isnan(here) & (known.sum(axis=0) >= 2 * MIN_SUPPORT) & (n_support >= MIN_SUPPORT) & (n_behind > 0)
     if not usable.any():
         return []
-    # The median of each feature's supporting values, as np.median takes it: the mean of the
-    # two middle values of the sorted ones (the same value twice when their count is odd).
+    # The median of each feature's supporting values, as np.median takes it: the middle value
+    # of the sorted ones, or the mean of the two middle values when their count is even.
     ordered = np.sort(np.where(support, X, np.nan), axis=0)  # NaN (not supporting) sorts last
     columns = np.arange(len(features))
     middle = np.maximum(n_support, 1)
-    target = (ordered[(middle - 1) // 2, columns] + ordered[middle // 2, columns]) / 2
+    low, high = ordered[(middle - 1) // 2, columns], ordered[middle // 2, columns]
+    with np.errstate(over="ignore"):  # the even-count mean is not taken where the count is odd
+        target = np.where(middle % 2 == 1, low, (low + high) / 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         gap = direction * (target - here) / scale[features]
         uplift = (ahead & good).sum(axis=0) / n_ahead - (behind & good).sum(axis=0) / n_behind

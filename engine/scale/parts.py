@@ -59,15 +59,18 @@ def new_output_folder(out: str | os.PathLike) -> Path:
 
 
 def partition_values(part: str | os.PathLike) -> dict[str, str | None]:
-    """The ``key=value`` folders above a part, outermost first: {"region": "north"}. Values
-    are text (percent-escapes undone), as in a CSV; the schema check converts them."""
+    """The ``key=value`` folders directly above a part (the unbroken run of them, as Hive-style
+    writers nest them), outermost first: {"year": "2024", "region": "north"}. A ``key=value``
+    folder higher up, above a plain one, is not a partition. Values are text (percent-escapes
+    undone), as in a CSV; the schema check converts them."""
     values: dict[str, str | None] = {}
-    for folder in Path(part).parent.parts:
+    for folder in reversed(Path(part).parent.parts):
         key, sep, value = folder.partition("=")
-        if sep and key:
-            value = unquote(value)
-            values[unquote(key)] = None if value == HIVE_MISSING else value
-    return values
+        if not (sep and key):
+            break
+        value = unquote(value)
+        values[unquote(key)] = None if value == HIVE_MISSING else value
+    return dict(reversed(values.items()))
 
 
 def with_partition_columns(frame: pd.DataFrame, part: str | os.PathLike) -> pd.DataFrame:

@@ -48,7 +48,7 @@ from engine.schema import (
 from engine.training import evaluation
 from engine.training.baseline import NAMES as BASELINE_NAMES
 from engine.training.baseline import baseline_model
-from engine.training.fit import RARE_MIN_PEERS, OutcomeFit, fit_version
+from engine.training.fit import RARE_MIN_PEERS, OutcomeFit, check_outcomes, fit_version
 from engine.training.register import register_fitted, unchanged, version_trained_as
 
 SAMPLE_ROWS = 200_000
@@ -107,6 +107,7 @@ def fit_on_parts(client, files, schema: Schema, *, seed: int, k, min_peers: int,
     stats, frequencies, sketch_error = _peer_statistics(client, table, space, groups, sample, min_peers)
     outcome = None
     if schema.target is not None:
+        check_outcomes(table[schema.target.column].dropna().unique().compute().to_numpy(), schema)
         report("outcome model (xgboost.dask)", 0.3)
         outcome = _fit_outcome(client, table, sample, schema, seed)
     report("segments, neighbours and anomalies (sample)", 0.6)

@@ -74,19 +74,25 @@ def _parse(name: str, source, *, parquet: bool, max_rows: int | None = None) -> 
 def _check_header(name: str, source) -> None:
     """Refuse repeated column names: pandas would rename the second 'x' to 'x.1' and one of the
     two would be used without a word."""
-    counts = Counter(n.strip() for n in next(csv.reader([_header_line(source)]), []))
+    try:
+        counts = Counter(n.strip() for n in next(csv.reader([_header_line(source)]), []))
+    except csv.Error as exc:
+        raise DataError(f"{name}: the header row could not be read as CSV ({exc}); expected one line of column names.") from None
     repeated = sorted(n for n, count in counts.items() if count > 1)
     if repeated:
         raise DataError(f"{name}: the header repeats {repeated}; expected each column name once (which one holds the values?).")
 
 
 def _header_line(source) -> str:
-    """The first line of a CSV file or buffer, read alone (no copy of the rest)."""
+    """The first line of a CSV file or buffer, read alone (no copy of the rest). A lone carriage
+    return ends it too, as it ends a line for pandas."""
     if isinstance(source, io.BytesIO):
         source.seek(0)
-        return source.readline().decode("utf-8-sig", errors="replace")
-    with open(source, encoding="utf-8-sig", errors="replace") as f:
-        return f.readline()
+        line = source.readline().decode("utf-8-sig", errors="replace")
+    else:
+        with open(source, encoding="utf-8-sig", errors="replace", newline="") as f:
+            line = f.readline()
+    return line.split("\r", 1)[0].rstrip("\n")
 
 
 def _megabytes(n: int) -> str:

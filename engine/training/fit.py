@@ -171,7 +171,15 @@ def _outcomes(df: pd.DataFrame, schema: Schema) -> np.ndarray | None:
     if schema.target is None:
         return None
     y = df[schema.target.column].to_numpy(dtype=float)
-    seen = np.unique(y[~np.isnan(y)])
+    check_outcomes(np.unique(y[~np.isnan(y)]), schema)
+    return y
+
+
+def check_outcomes(seen: np.ndarray, schema: Schema) -> None:
+    """Training needs both outcomes: ``seen``, the distinct labelled target values (0/1 for a
+    binary target), must hold at least two; DataError otherwise, naming the positive value
+    when it never occurs (often a spelling that differs from the data)."""
+    seen = np.unique(np.asarray(seen, dtype=float))
     if schema.target.kind != "numeric" and seen.tolist() == [0.0]:
         raise DataError(
             f"target column '{schema.target.column}' never equals the positive value "
@@ -183,7 +191,6 @@ def _outcomes(df: pd.DataFrame, schema: Schema) -> np.ndarray | None:
             f"target column '{schema.target.column}' has one outcome on every labelled row; "
             "expected both outcomes to train the prediction model."
         )
-    return y
 
 
 def _desirable(df: pd.DataFrame, schema: Schema, X: np.ndarray, y: np.ndarray | None, space: FeatureSpace) -> np.ndarray:

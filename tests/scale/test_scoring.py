@@ -190,5 +190,7 @@ def test_partition_values_from_folder_names():
     from engine.scale.parts import partition_values
 
     path = "/data/by=hand/register/year=2024/region=North%20East/city=__HIVE_DEFAULT_PARTITION__/part-0.parquet"
-    assert partition_values(path) == {"by": "hand", "year": "2024", "region": "North East", "city": None}
+    assert partition_values(path) == {"year": "2024", "region": "North East", "city": None}
+    assert list(partition_values(path)) == ["year", "region", "city"]  # outermost first
+    assert partition_values("/mnt/run=3/data/part-0.parquet") == {}  # above a plain folder: not a partition
     assert partition_values("/data/parts/part-0.parquet") == {}

@@ -117,3 +117,16 @@ def test_the_same_parts_train_nothing_new(pair, scheduler):
     parts = dask.home.parent / "parts"
     again = dask.train(parts, memory.home / "demo" / "schema.toml", seed=0, scheduler=scheduler)
     assert again["unchanged"] and again["version"] == "v0001" and dask.registry.versions() == ["v0001"]
+
+
+def test_a_target_never_positive_is_refused_before_any_fit(scheduler, trained_home, tmp_path):
+    """The same message as in-process, not a traceback from a model given one class."""
+    home = trained_home("customers")
+    table = read_table(home / "demo" / TRAINING["customers"]).assign(churned="No")
+    (tmp_path / "parts").mkdir()
+    for i, rows in enumerate(np.array_split(np.arange(len(table)), 2)):
+        table.iloc[rows].to_parquet(tmp_path / "parts" / f"p{i}.parquet", index=False)
+    ws = api.workspace(tmp_path / "home")
+    with pytest.raises(DataError, match="never equals the positive value 'Yes'"):
+        ws.train(tmp_path / "parts", home / "demo" / "schema.toml", seed=0, scheduler=scheduler)
+    assert not (tmp_path / "home" / "models").exists() or ws.registry.versions() == []

@@ -13,7 +13,7 @@ import pytest
 
 from engine import api
 from engine.errors import DataError
-from engine.schema import parse_schema
+from engine.schema import parse_schema, read_table
 
 SCHEMA = {
     "features": [
@@ -82,19 +82,19 @@ def test_a_schema_target_absent_from_the_table_is_refused(tmp_path):
         api.workspace(tmp_path / "home").train(table().assign(won=np.nan), schema)
 
 
-def test_a_target_that_never_takes_its_positive_value_is_refused_for_training_only(tmp_path):
+def test_a_target_that_never_takes_its_positive_value_is_refused_for_training_only(tmp_path, trained_home):
     """Training needs both outcomes and names the positive value (often a spelling mismatch);
-    scoring and drift take a batch in which the positive outcome never occurred."""
+    scoring and drift take a batch in which the positive outcome never occurred (customers:
+    a month in which nobody churned)."""
     schema = parse_schema({**SCHEMA, "target": {"column": "won", "positive": "yes"}})
     ws = api.workspace(tmp_path / "home")
     with pytest.raises(DataError, match="never equals the positive value 'yes'.*both outcomes"):
         ws.train(table().assign(won="Yes"), schema)
     assert not (tmp_path / "home" / "models").exists() or ws.registry.versions() == []
-    rng = np.random.default_rng(0)
-    ws.train(table().assign(won=rng.choice(["yes", "no"], 400)), schema)
-    nobody_won = table(seed=3).assign(won="no")
-    assert len(ws.score(nobody_won)) == len(nobody_won)
-    assert ws.monitoring.drift(nobody_won) is not None
+    customers = api.workspace(trained_home("customers"))
+    nobody_churned = read_table(customers.home / "demo" / "current.csv").assign(churned="No")
+    assert len(customers.score(nobody_churned)) == len(nobody_churned)
+    assert customers.monitoring.drift(nobody_churned) is not None
 
 
 def test_scoring_refuses_any_failing_row(tmp_path):

@@ -8,6 +8,9 @@ What runs where:
 - ``scoring``: batch scoring, one task per input part. Each worker loads the served version once
   (verified, as everywhere), checks and scores its part batch by batch with the in-process code
   and writes one output part, so memory per worker follows the batch size, not the table size.
+- ``training``: a version from Parquet parts: checks, peer statistics and the drift reference
+  from every row, the other models on a sample; ``outcome``: its outcome model on
+  ``xgboost.dask``; ``sketch``: the mergeable binned quantile sketch behind the percentiles.
 
 Workers need the package installed, the home folder (registry) at the same path, and the input
 and output paths reachable (a shared file system); a signing key, when one is used, must be in

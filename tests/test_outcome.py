@@ -171,3 +171,43 @@ def test_the_served_model_is_refitted_on_every_labelled_row(home):
     metrics = api.workspace(home).details()["metrics"]
     assert metrics["final_rows"] == metrics["train_rows"] + metrics["holdout"]["n"]
     assert "refitted on all" in metrics["validation"]["trees"]
+
+
+TABLES = {"demo": "companies.csv", "customers": "customers.csv", "ratios": "ratios.csv"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", list(TABLES))
+def test_a_large_table_is_validated_on_its_held_out_rows_without_folds(trained_home, tmp_path, monkeypatch, kind):
+    """Above ``CV_MAX_ROWS`` training rows no folds are run: one validation model stops early on
+    the hash-chosen tenth of the training rows (the rows Dask training uses), the held-out rows
+    measure it, the served model is refitted on every labelled row with its trees, and the
+    baseline is fitted on a seeded sample of ``CV_MAX_ROWS`` rows. The held-out quality stays
+    that of the cross-validated training of the same table."""
+    from engine.training import evaluation
+
+    demo = trained_home(kind) / "demo"
+    folded = api.workspace(trained_home(kind)).details()["metrics"]
+    monkeypatch.setattr(evaluation, "CV_MAX_ROWS", 1000)
+    ws = api.workspace(tmp_path / "home")
+    ws.train(demo / TABLES[kind], demo / "schema.toml", seed=0)
+    metrics = ws.details()["metrics"]
+    assert "cv" not in metrics and "cv" not in metrics["baseline"]
+    assert set(metrics["validation"]) - {"out_of_time"} == {"holdout", "trees"}
+    assert metrics["baseline"]["model"].endswith("fitted on a sample of 1,000 training rows")
+
+    holdout = ws.model().schema  # the version's own schema gives the same split as training
+    table, _ = api.load_dataset(demo / TABLES[kind], holdout)
+    split = evaluation.labelled_split(table, holdout)
+    stop = evaluation.stopping_rows(split.keys[~split.held])
+    served = ws.champion().outcome
+    assert metrics["train_rows"] == int((~split.held).sum())
+    assert served.booster_.num_boosted_rounds() == served.best_trees_ == served.n_estimators
+    trees_words = metrics["validation"]["trees"]
+    assert f"refitted on all {len(split.y):,} labelled rows with {served.best_trees_} trees" in trees_words
+    assert f"on {int(stop.sum()):,} hash-chosen training rows" in trees_words
+    assert 0 < stop.sum() < (~split.held).sum() / 5
+
+    key = "rmse" if "rmse" in metrics["holdout"] else "roc_auc"
+    assert metrics["holdout"]["n"] == folded["holdout"]["n"]
+    assert metrics["holdout"][key] == pytest.approx(folded["holdout"][key], rel=0.05)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import pairwise_distances, silhouette_score
 
 from engine.analysis import wording
 
@@ -42,11 +42,12 @@ class SegmentModel:
         if hi < lo:
             return max(1, min(lo, len(Z)))
         sample = Z if len(Z) <= SILHOUETTE_SAMPLE else Z[rng.choice(len(Z), SILHOUETTE_SAMPLE, replace=False)]
+        distances = pairwise_distances(sample)  # once for every k tried
         for k in range(lo, hi + 1):
             km = KMeans(n_clusters=k, n_init=4, random_state=self.seed).fit(sample)
             if len(set(km.labels_)) < 2:
                 continue
-            self.silhouettes_[k] = float(silhouette_score(sample, km.labels_, random_state=self.seed))
+            self.silhouettes_[k] = float(silhouette_score(distances, km.labels_, metric="precomputed"))
         return max(self.silhouettes_, key=self.silhouettes_.get) if self.silhouettes_ else lo
 
     def predict(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -16,9 +16,7 @@ from engine.schema import Schema
 from engine.training import evaluation
 from engine.training.baseline import NAMES as BASELINE_NAMES
 from engine.training.baseline import baseline_model
-from engine.training.fit import OutcomeFit, check_outcomes
-
-EVAL_SHARE = 10  # one row in EVAL_SHARE of the training rows decides when to stop adding trees
+from engine.training.fit import OutcomeFit, check_outcomes, holdout_words
 
 
 @dataclass
@@ -31,7 +29,7 @@ class _Design:
     def __call__(self, part: pd.DataFrame) -> pd.DataFrame:
         keys = evaluation.row_keys(part, self.schema)
         held = evaluation.holdout_mask(part, self.schema)
-        stop = (pd.util.hash_pandas_object(pd.Series(keys), index=False).to_numpy() % EVAL_SHARE == 0) & ~held
+        stop = evaluation.stopping_rows(keys) & ~held
         out = pd.DataFrame(self.model.design(part), columns=self.model.columns_, index=part.index)
         return out.assign(benchai_y=part[self.schema.target.column].to_numpy(dtype=float), benchai_held=held, benchai_stop=stop, benchai_key=keys)
 
@@ -68,10 +66,7 @@ def fit_outcome(client, table, sample: pd.DataFrame, schema: Schema, seed: int) 
     sample_held = evaluation.holdout_mask(lab_sample, schema)
     baseline.fit(lab_sample.loc[~sample_held], lab_sample.loc[~sample_held, target].to_numpy(dtype=float if numeric else int))
     metrics = {
-        "validation": {
-            "holdout": f"{len(held_frame):,} rows held out by a hash of the id (of the row's values where there is no id), the same ones in every version; the validation model never saw them",
-            "trees": f"the served model is refitted on all {n_all:,} labelled rows with {trees} trees: where the validation model's {'squared error' if numeric else 'log loss'} on {n_stop:,} hash-chosen training rows stopped improving (xgboost.dask on every row; no cross-validation)",
-        },
+        "validation": holdout_words(trees, n_stop, len(held_frame), n_all, numeric, "xgboost.dask on every row; no cross-validation"),
         "train_rows": n_train,
         "final_rows": n_all,
     }

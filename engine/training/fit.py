@@ -227,29 +227,44 @@ def _fit_outcome(df, schema, y, seed, search, budget_s, report):
         searched = evaluation.search(base, train, y_train, budget_s=budget_s, seed=seed)
         base = base.set_params(**searched["best_params"])
 
-    report("cross-validation", 0.6)
-    cv = evaluation.cross_validate(base, train, y_train, seed=seed, early_stopping=True)
-    base = base.set_params(n_estimators=max(1, int(np.median(cv["trees"]))))
     baseline = baseline_model(schema)
-    baseline_cv = evaluation.cross_validate(baseline, train, y_train, seed=seed)
+    if len(train) > evaluation.CV_MAX_ROWS:
+        report("validation model", 0.6)
+        # A large table: one validation model, stopped early on a hash-chosen tenth of the
+        # training rows (as on Dask); the held-out rows validate it, without folds.
+        stop = evaluation.stopping_rows(split.keys[~held])
+        validation_model = clone(base).fit(train.loc[~stop], y_train[~stop], eval_set=(train.loc[stop], y_train[stop]))
+        trees, cv, baseline_cv = validation_model.best_trees_, None, None
+        base = base.set_params(n_estimators=trees)
+        words = holdout_words(trees, int(stop.sum()), int(held.sum()), len(frame), numeric, f"no cross-validation above {evaluation.CV_MAX_ROWS:,} training rows: the held-out rows measure the model")
+        # The baseline is a yardstick: a seeded sample of that size fits it as well.
+        baseline_rows = np.sort(np.random.default_rng(seed).choice(len(train), evaluation.CV_MAX_ROWS, replace=False))
+    else:
+        report("cross-validation", 0.6)
+        cv = evaluation.cross_validate(base, train, y_train, seed=seed, early_stopping=True)
+        base = base.set_params(n_estimators=max(1, int(np.median(cv["trees"]))))
+        baseline_cv = evaluation.cross_validate(baseline, train, y_train, seed=seed)
+        words = _validation_words(cv, len(train), int(held.sum()), len(frame), numeric)
+        # Validation model: fitted without the held-out rows, it gives the held-out numbers and
+        # is what the quality gate compares with the champion.
+        validation_model = clone(base).fit(train, y_train)
+        baseline_rows = np.arange(len(train))
 
     report("outcome model", 0.8)
-    # Validation model: fitted without the held-out rows, it gives the held-out numbers and is
-    # what the quality gate compares with the champion. The served model is then refitted on
-    # every labelled row with the trees validation chose.
-    validation_model = clone(base).fit(train, y_train)
+    # The served model is refitted on every labelled row with the trees validation chose.
     model = clone(base).fit(frame, y)
-    baseline.fit(train, y_train)
+    baseline.fit(train.iloc[baseline_rows], y_train[baseline_rows])
     holdout = frame.loc[held]
     held_prediction = validation_model.predict_design(validation_model.design(holdout))  # probability or value
-    metrics = {"cv": cv, "validation": _validation_words(cv, len(train), int(held.sum()), len(frame), numeric), "train_rows": len(train), "final_rows": len(frame)}
+    metrics = {"validation": words, "train_rows": len(train), "final_rows": len(frame)} | ({"cv": cv} if cv else {})
     if numeric:
         metrics["holdout"] = evaluation.regression_metrics(y[held], held_prediction)
         held_baseline = evaluation.regression_metrics(y[held], baseline.predict(holdout))
     else:
         metrics |= {"holdout": evaluation.classification_metrics(y[held], held_prediction), "curves": evaluation.curves(y[held], held_prediction), "calibration_map": _calibration_map(held_prediction, y[held])}
         held_baseline = evaluation.classification_metrics(y[held], baseline.predict_proba(holdout)[:, 1])
-    metrics["baseline"] = {"model": BASELINE_NAMES[schema.target.kind], "cv": baseline_cv, "holdout": held_baseline}
+    sampled = f", fitted on a sample of {len(baseline_rows):,} training rows" if len(baseline_rows) < len(train) else ""
+    metrics["baseline"] = {"model": BASELINE_NAMES[schema.target.kind] + sampled, "holdout": held_baseline} | ({"cv": baseline_cv} if baseline_cv else {})
     later = evaluation.out_of_time(base, baseline_model(schema), frame, y, schema.time)
     if later is not None:
         metrics["out_of_time"], metrics["baseline"]["out_of_time"] = later["model"], later["baseline"]
@@ -271,6 +286,16 @@ def _validation_words(cv: dict, n_train: int, n_held: int, n_all: int, numeric: 
         "cv": f"{cv['folds']} {folds} of the {n_train:,} training rows (each fold scored by a model that never saw it)",
         "holdout": f"{n_held:,} rows held out by a hash of the id (of the row's values where there is no id), the same ones in every version; the validation model never saw them",
         "trees": f"the served model is refitted on all {n_all:,} labelled rows with {int(np.median(cv['trees']))} trees: the median of where each fold's validation {loss} stopped improving ({', '.join(map(str, cv['trees']))})",
+    }
+
+
+def holdout_words(trees: int, n_stop: int, n_held: int, n_all: int, numeric: bool, why: str) -> dict:
+    """What each reported number measures when no folds are run (a large table, or Dask);
+    ``why``: why there are none, in words."""
+    loss = "squared error" if numeric else "log loss"
+    return {
+        "holdout": f"{n_held:,} rows held out by a hash of the id (of the row's values where there is no id), the same ones in every version; the validation model never saw them",
+        "trees": f"the served model is refitted on all {n_all:,} labelled rows with {trees} trees: where the validation model's {loss} on {n_stop:,} hash-chosen training rows stopped improving ({why})",
     }
 
 

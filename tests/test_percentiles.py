@@ -265,3 +265,28 @@ def test_served_messages_follow_the_format(model, checked):
             assert int((m["n"] or m["all"]).replace(",", "")) == p["peer_count"]
             assert (m["group"] or "all") == p["peer_group"]
             assert p["interpretation"] == wording.percentile_band(p["rank"])
+
+
+def _narrowest_reference(codes, count, min_peers):
+    """The rule as first written: the first level, narrow to broad, with enough known values."""
+    counts = np.where(codes[:, :, None] >= 0, count[np.maximum(codes, 0)], 0)
+    enough = counts >= min_peers
+    enough[:, -1, :] = True
+    return np.take_along_axis(codes, enough.argmax(axis=1), axis=1)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_chosen_peer_group_is_the_narrowest_with_enough_peers(seed):
+    """Each row and feature gets the narrowest level whose group has at least ``min_peers``
+    known values, unknown groups (-1) skipped, the population last; on random groups, counts
+    and unknowns, the same choice as the rule as first written."""
+    from engine.analysis.peers import narrowest
+
+    rng = np.random.default_rng(seed)
+    n, levels, features, groups = 2000, 4, 6, 40
+    codes = rng.integers(-1, groups - 1, size=(n, levels))
+    codes[:, -1] = groups - 1  # the population
+    count = rng.integers(0, 40, size=(groups, features))
+    chosen = narrowest(codes, count, 20)
+    np.testing.assert_array_equal(chosen, _narrowest_reference(codes, count, 20))
+    assert (chosen == groups - 1).any() and (chosen != groups - 1).any()

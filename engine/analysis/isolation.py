@@ -54,10 +54,8 @@ class PackedIsolationForest:
                 break
             go_left = X[rows, self.feature[node]] <= self.threshold[node]
             node = np.where(go_left, self.left[node], self.right[node])
-        terms = self.leaf_depth[node]
-        depth = np.zeros(len(X))
-        for tree in range(terms.shape[1]):  # tree by tree, in scikit-learn's order of addition
-            depth += terms[:, tree]
+        # Tree by tree, in scikit-learn's order of addition: a running sum is that sequential sum.
+        depth = np.cumsum(self.leaf_depth[node], axis=1)[:, -1]
         return -(2.0 ** (-depth / self.normaliser))
 
 

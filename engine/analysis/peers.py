@@ -169,11 +169,12 @@ class FrequencyStats:
 def narrowest(codes: np.ndarray, count: np.ndarray, min_peers: int) -> np.ndarray:
     """(n, levels) group ids and (groups, f) known-value counts -> (n, f) the narrowest group
     with at least ``min_peers`` known values per row and feature; the population otherwise."""
-    counts = np.where(codes[:, :, None] >= 0, count[np.maximum(codes, 0)], 0)  # (n, L, f)
-    enough = counts >= min_peers
-    enough[:, -1, :] = True  # the population is the last resort
-    level = enough.argmax(axis=1)  # first (narrowest) level with enough peers
-    return np.take_along_axis(codes, level, axis=1)
+    chosen = np.repeat(codes[:, -1:], count.shape[1], axis=1)  # the population: the last resort
+    for level in range(codes.shape[1] - 2, -1, -1):  # broad to narrow: the narrowest with enough wins
+        group = codes[:, level]
+        enough = (group >= 0)[:, None] & (count[np.maximum(group, 0)] >= min_peers)
+        chosen = np.where(enough, group[:, None], chosen)
+    return chosen
 
 
 def group_rows(codes: np.ndarray):

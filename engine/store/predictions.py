@@ -12,7 +12,6 @@ from engine.store.database import (
     Database,
     float_or_none,
     now,
-    storable,
     str_or_none,
     time_window,
     to_utc,
@@ -70,8 +69,8 @@ def _prediction_params(i: int, row: Mapping) -> dict:
             "model_version": str(row["model_version"]),
             "alias": alias,
             "company_id": str_or_none(row.get("company_id")),
-            "profile": storable(row.get("profile")),
-            "outputs": storable(row.get("outputs")),
+            "profile": row.get("profile"),  # JSON columns: their text drops NULs (database._json_text)
+            "outputs": row.get("outputs"),
             "probability": float_or_none(row.get("probability")),
             "segment": str_or_none(row.get("segment")),
             "source": source,

@@ -179,7 +179,7 @@ def performance_snapshot(home_dir: str, version_id: str) -> dict:
 
 @st.cache_data(ttl=30, show_spinner=False)
 def volume_snapshot(home_dir: str, version_id: str) -> dict:
-    return _workspace(home_dir).monitoring.summary()["volume"]
+    return _workspace(home_dir).monitoring.volume()
 
 
 @st.cache_data(ttl=30, show_spinner=False)

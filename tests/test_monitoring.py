@@ -236,3 +236,42 @@ def test_a_week_whose_auc_cannot_be_computed_raises_no_alert_and_no_error():
     settings = {"min_roc_auc": 0.65, "min_accuracy": 0.6, "feedback_retrain_rows": 500}
     week = pd.DataFrame([{"bucket": pd.Timestamp("2026-11-16"), "n": 1, "accuracy": 1.0, "roc_auc": None, "f1": 1.0}])
     assert alert_candidates(None, week, pd.DataFrame(), 0, settings) == []
+
+
+@pytest.mark.parametrize("kind", ["demo-history", "customers"])
+def test_log_drift_and_volume_read_no_model_and_no_outputs(trained_home, kind, monkeypatch):
+    """The Monitoring page's cold path: the drift of the prediction log and the volume come from
+    the version's saved reference and the log's profiles, never from loading the models or
+    reading every analysis' outputs; the numbers are those read the full way."""
+    from engine.monitoring import monitor as monitor_module
+
+    ws = api.workspace(trained_home(kind))
+    full_log = monitor_module.served(ws.store.predictions())
+    window = float((pd.Timestamp.now(tz="UTC") - full_log["ts"].min()).days + 2)
+    volume, drift = ws.monitoring.volume(), ws.monitoring.drift(days=window)
+
+    fresh = api.workspace(trained_home(kind))
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the models were loaded")
+
+    monkeypatch.setattr(fresh, "model", no_model)
+    reads = []
+    original = fresh.store.predictions
+    monkeypatch.setattr(fresh.store, "predictions", lambda *a, **k: reads.append(k.get("columns")) or original(*a, **k))
+    assert fresh.monitoring.volume() == volume
+    assert fresh.monitoring.drift(days=window) == drift
+    assert reads and all(columns is not None and "outputs" not in columns for columns in reads)
+    assert volume["total"] == len(full_log)
+    assert drift["probability"]["n_current"] == full_log["probability"].notna().sum() > 0
+
+
+def test_the_log_reads_only_the_columns_asked_for(replayed):
+    home, _, _ = replayed
+    store = api.workspace(home).store
+    every = store.predictions()
+    some = store.predictions(columns=["alias", "probability"])
+    assert list(some.columns) == ["id", "ts", "alias", "probability"]
+    pd.testing.assert_frame_equal(some, every[list(some.columns)])
+    with pytest.raises(ValueError, match="unknown prediction column"):
+        store.predictions(columns=["outcome"])

@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from engine.analysis.explanations import fold_onehot
 from engine.analysis.peers import text_codes
+from engine.schema.model import OUTPUTS
 
 # n_estimators is the cap: training keeps the number of trees early stopping picks (evaluation).
 # Class weighting is off: measured on both built-in datasets it cost log loss and Brier score
@@ -55,7 +56,7 @@ class OutcomeClassifier(ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     task = "binary"  # what ``predict_design`` returns: a probability
-    output = "probability"  # its name in tables (batch scores, drift)
+    output = OUTPUTS["binary"]  # its name in tables (batch scores, drift)
 
     def fit(self, X: pd.DataFrame, y, *, eval_set: tuple[pd.DataFrame, np.ndarray] | None = None, early_stopping_rounds: int = 50) -> OutcomeClassifier:
         """Fit; with ``eval_set`` (X, y) stop adding trees once its loss has not improved for
@@ -164,7 +165,7 @@ class OutcomeRegressor(RegressorMixin, OutcomeClassifier):
     error); the margin is the predicted value, so SHAP contributions are in the target's units."""
 
     task = "numeric"
-    output = "prediction"
+    output = OUTPUTS["numeric"]
 
     def fit(self, X: pd.DataFrame, y, *, eval_set: tuple[pd.DataFrame, np.ndarray] | None = None, early_stopping_rounds: int = 50) -> OutcomeRegressor:
         self._learn_columns(X)

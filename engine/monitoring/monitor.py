@@ -44,7 +44,7 @@ class Monitor:
         details = self.ws.details(version)
         schema = Schema.from_dict(details["manifest"]["schema"])
         reference = ReferenceProfile.from_dict(details["reference"])
-        outcome = self.ws.model(version).outcome
+        output = schema.target.output if schema.target else None  # the log needs no model loaded
         cfg = self.ws.settings
         if current is None:
             window = days or cfg["drift_window_days"]
@@ -52,11 +52,12 @@ class Monitor:
             if frame.empty:
                 raise DataError(f"No predictions in the monitoring window yet; analyse some {schema.entity.plural} or upload a table.")
             logged = frame.pop("probability") if "probability" in frame else None
-            predictions = logged if outcome is not None and outcome.output == "probability" else None
+            predictions = logged if output == "probability" else None
             source = f"prediction log, last {window} days"
         else:
             # Drifted data may break the schema's bounds: such rows are left out and reported.
             frame, _ = self.ws.load_dataset(current, schema, max_bad_share=1.0)
+            outcome = self.ws.model(version).outcome
             predictions = pd.Series(outcome.predict_design(outcome.design(frame))) if outcome is not None else None
             source = "uploaded table" if isinstance(current, pd.DataFrame) else str(current)
         columns = [c for c in schema.feature_names + list(schema.segments) if c in frame.columns]
@@ -64,8 +65,8 @@ class Monitor:
         thresholds = {**schema.drift.get("thresholds", {}), **(thresholds or {})}
         report = drift_report(reference, frame, tests=tests, thresholds=thresholds, dataset_threshold=dataset_threshold or cfg["dataset_drift_share"], columns=columns).to_dict()
         report |= {"model_version": version, "source": source, "left_out": frame.attrs.get("left_out")}
-        if predictions is not None and outcome.output in reference.numeric:
-            report[outcome.output] = series_drift(reference.numeric[outcome.output], predictions.to_numpy(float), name=outcome.output).to_dict()
+        if predictions is not None and output in reference.numeric:
+            report[output] = series_drift(reference.numeric[output], predictions.to_numpy(float), name=output).to_dict()
         return report
 
     def logged_profiles(self, *, days: float | None = None, now=None, start=None, end=None) -> pd.DataFrame:
@@ -74,7 +75,7 @@ class Monitor:
         if days is not None:
             end = pd.Timestamp(now) if now is not None else pd.Timestamp.now(tz="UTC")
             start = end - pd.Timedelta(days=days)
-        log = served(self.ws.store.predictions(start=start, end=end))
+        log = served(self.ws.store.predictions(start=start, end=end, columns=["alias", "profile", "probability"]))
         if log.empty:
             return pd.DataFrame()
         frame = pd.DataFrame(list(log["profile"]))
@@ -87,7 +88,7 @@ class Monitor:
         calibration = None
         with contextlib.suppress(ModelNotFoundError):  # no model yet: no label-free estimate
             calibration = self.ws.details()["metrics"].get("calibration_map")
-        log = served(self.ws.store.predictions())
+        log = served(self.ws.store.predictions(columns=["alias", "probability"]))
         labelled = served(self.ws.store.labelled_predictions())
         realised = realised_performance(labelled, freq) if not labelled.empty else pd.DataFrame()
         estimated = estimated_performance(log, calibration, freq) if not log.empty else pd.DataFrame()
@@ -181,20 +182,24 @@ class Monitor:
             if drift_alert_version(alert) == version and (alert["kind"], alert["key"]) not in current:
                 self.ws.store.resolve_alert(alert["id"], CONDITION_CLEARED)
 
-    def summary(self) -> dict:
-        """Volume, drift, performance, open alerts, champion/challenger comparison."""
-        log = served(self.ws.store.predictions())
+    def volume(self) -> dict:
+        """Served predictions in all and per day, and the feedback count."""
+        log = served(self.ws.store.predictions(columns=["alias"]))
         daily = []
         if not log.empty:
             counts = log.groupby(log["ts"].dt.floor("D")).size()
             daily = [{"day": d.strftime("%Y-%m-%d"), "predictions": int(n)} for d, n in counts.items()]
+        return {"total": len(log), "feedback": self.ws.store.feedback_count(), "daily": daily}
+
+    def summary(self) -> dict:
+        """Volume, drift, performance, open alerts, champion/challenger comparison."""
         try:
             result = self.drift()
             drift_summary = {**result["dataset"], "source": result["source"]}
         except DataError as exc:
             drift_summary = {"message": str(exc)}
         return {
-            "volume": {"total": len(log), "feedback": self.ws.store.feedback_count(), "daily": daily},
+            "volume": self.volume(),
             "drift": drift_summary,
             "performance": self.performance(),
             "alerts": self.ws.store.alerts(open_only=True),

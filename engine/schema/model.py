@@ -81,6 +81,9 @@ class Feature:
         return None  # a typo is refused, never read as "no"
 
 
+OUTPUTS = {"binary": "probability", "numeric": "prediction"}  # target kind -> model output name
+
+
 @dataclass(frozen=True)
 class Target:
     column: str
@@ -88,6 +91,11 @@ class Target:
     label: str = "Outcome"
     desirable: bool = True
     kind: str = "binary"
+
+    @property
+    def output(self) -> str:
+        """The outcome model's output column in tables (scores, the prediction log, drift)."""
+        return OUTPUTS[self.kind]
 
 
 @dataclass(frozen=True)

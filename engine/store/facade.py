@@ -63,10 +63,11 @@ class Store:
         model_version: str | None = None,
         alias: str | None = None,
         limit: int | None = None,
+        columns: list[str] | None = None,
     ) -> pd.DataFrame:
-        """Logged predictions with ``start <= ts < end``, oldest first (see
-        ``predictions.read_predictions``)."""
-        return predictions.read_predictions(self._db, start, end, model_version, alias, limit)
+        """Logged predictions with ``start <= ts < end``, oldest first; only ``columns`` when
+        given (see ``predictions.read_predictions``)."""
+        return predictions.read_predictions(self._db, start, end, model_version, alias, limit, columns)
 
     def prediction_count(self, start=None, end=None) -> int:
         """How many predictions were logged with ``start <= ts < end``."""

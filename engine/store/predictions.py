@@ -107,23 +107,30 @@ def read_predictions(
     model_version: str | None = None,
     alias: str | None = None,
     limit: int | None = None,
+    columns: list[str] | None = None,
 ) -> pd.DataFrame:
     """Logged predictions with ``start <= ts < end``, oldest first.
 
     With ``limit``, the most recent ``limit`` of them (still oldest first). ``profile`` and
-    ``outputs`` come back as dicts, ``ts`` as a UTC datetime64.
+    ``outputs`` come back as dicts, ``ts`` as a UTC datetime64. ``columns``: only these (and
+    ``id`` and ``ts``, which order the rows); the ``outputs`` of every analysis are most of the
+    log, and most readers do not need them.
     """
+    unknown = set(columns or ()) - set(PREDICTION_COLUMNS)
+    if unknown:
+        raise ValueError(f"unknown prediction column(s) {sorted(unknown)}; expected some of {PREDICTION_COLUMNS}")
+    wanted = [c for c in PREDICTION_COLUMNS if columns is None or c in {"id", "ts", *columns}]
     cond = time_window(predictions.c.ts, start, end)
     if model_version is not None:
         cond.append(predictions.c.model_version == model_version)
     if alias is not None:
         cond.append(predictions.c.alias == alias)
-    stmt = sa.select(*(predictions.c[c] for c in PREDICTION_COLUMNS)).where(*cond)
+    stmt = sa.select(*(predictions.c[c] for c in wanted)).where(*cond)
     if limit is not None:
         stmt = stmt.order_by(predictions.c.ts.desc(), predictions.c.id.desc()).limit(limit)
     with db.read() as conn:
         rows = conn.execute(stmt).all()
-    frame = rows_frame(rows, PREDICTION_COLUMNS)
+    frame = rows_frame(rows, wanted)
     return frame.sort_values(["ts", "id"], ignore_index=True)
 
 

@@ -24,7 +24,9 @@ _bearer = HTTPBearer(
 )
 
 
-def admin(
+# Both checks are async: they never block, and FastAPI would run a plain function in its thread
+# pool, a thread hop on every request.
+async def admin(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> str:
     """The actor of an admin call; 401 unless the bearer token matches (when one is set)."""
@@ -38,7 +40,7 @@ def admin(
 Admin = Annotated[str, Depends(admin)]
 
 
-def client(
+async def client(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> str:
     """401 on a reading endpoint unless the client (or admin) token is sent, when one is set."""

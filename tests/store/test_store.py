@@ -180,6 +180,32 @@ def test_log_predictions_round_trip(store):
     assert abs(second["ts"] - pd.Timestamp.now(tz="UTC")) < pd.Timedelta(minutes=1)
 
 
+def test_sqlite_log_rows_are_stored_as_sqlalchemy_stores_them(tmp_path):
+    """The SQLite prediction log writes through the driver's cursor with the columns' own
+    types: the stored bytes are those of SQLAlchemy's insert of the same rows (times, JSON text
+    with NaN as null and NULs dropped, numbers, missing values)."""
+    from engine.store.predictions import _prediction_params
+    from engine.store.tables import predictions
+
+    rows = [
+        prediction(),
+        prediction(ts=datetime(2024, 3, 1, 13, 0, 0, 123456, tzinfo=timezone(timedelta(hours=2))), company_id=None, probability=None, request_id=None),
+        prediction(profile={"x": float("nan"), "n\x00ame": "a\x00b", "z": np.float32(1.5)}, outputs=None, probability=np.float64(0.25)),
+    ]
+    fast, plain = Store(f"sqlite:///{tmp_path}/fast.db"), Store(f"sqlite:///{tmp_path}/plain.db")
+    with fast, plain:
+        assert fast.log_predictions(rows) == [1, 2, 3]
+        with plain._db.write() as conn:
+            conn.execute(predictions.insert(), [_prediction_params(i, r) for i, r in enumerate(rows)])
+        stored = []
+        for s in (fast, plain):
+            with s._db.read() as conn:
+                stored.append(conn.exec_driver_sql("SELECT * FROM predictions ORDER BY id").all())
+        assert stored[0] == stored[1]
+        assert "NaN" not in str(stored[0]) and "\x00" not in str(stored[0])
+        pd.testing.assert_frame_equal(fast.predictions(), plain.predictions())
+
+
 def test_naive_timestamps_are_utc(store):
     store.log_predictions([prediction(ts=datetime(2024, 3, 1, 12, 0))])
     assert store.predictions()["ts"][0] == pd.Timestamp("2024-03-01 12:00", tz="UTC")

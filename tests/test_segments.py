@@ -132,3 +132,15 @@ def test_uniform_archetypes_get_level_names(scored, checked, truth, model, arche
     members = planted.loc[checked["company_id"]].to_numpy() == archetype
     majority = np.bincount(scored["segment_id"][members]).argmax()
     assert model.segments.names_[majority] == name
+
+
+def test_a_rows_segment_does_not_depend_on_the_rows_scored_with_it(model, checked):
+    """Row by row, the same segment and distance to the bit whether a row is assigned alone,
+    in a small batch or in the whole table (a matrix product's last bits vary with its shape)."""
+    Z = model.scaler.transform(model.space.numeric_table(checked))[:, model.cluster_index]
+    seg, dist = model.segments.predict(Z)
+    for size in (1, 7, 333):
+        parts = [model.segments.predict(Z[:999][i : i + size]) for i in range(0, 999, size)]
+        np.testing.assert_array_equal(np.concatenate([s for s, _ in parts]), seg[:999])
+        np.testing.assert_array_equal(np.concatenate([d for _, d in parts]), dist[:999])
+    np.testing.assert_allclose(dist, np.linalg.norm(Z - model.segments.centroids_[seg], axis=1), rtol=1e-12)

@@ -51,14 +51,17 @@ class SegmentModel:
         return max(self.silhouettes_, key=self.silhouettes_.get) if self.silhouettes_ else lo
 
     def predict(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """-> (segment index (n,), Euclidean distance to that centroid in scaled units (n,))."""
-        d2 = (
-            (Z**2).sum(axis=1)[:, None]
-            - 2.0 * Z @ self.centroids_.T
-            + (self.centroids_**2).sum(axis=1)[None, :]
-        )
+        """-> (segment index (n,), Euclidean distance to that centroid in scaled units (n,)).
+
+        Row by row, without a matrix product: the last bits of a BLAS product depend on how
+        many rows it multiplies (on some CPUs), and a row's segment distance must not depend on
+        the rows scored with it (a table scored in parts equals the whole; one profile equals
+        its row in a table)."""
+        d2 = np.zeros((len(Z), len(self.centroids_)))
+        for j in range(Z.shape[1]):  # feature by feature: element-wise steps only (numpy's
+            d2 += (Z[:, j, None] - self.centroids_[None, :, j]) ** 2  # reductions vary with shape too)
         idx = d2.argmin(axis=1)
-        return idx, np.sqrt(np.maximum(d2[np.arange(len(Z)), idx], 0.0))
+        return idx, np.sqrt(d2[np.arange(len(Z)), idx])
 
 
 NOTABLE_SD = 0.25  # centroid offsets smaller than this are not worth naming

@@ -104,7 +104,7 @@ class PeerStats:
     def fit(self, X: np.ndarray, codes: np.ndarray, n_groups: int) -> PeerStats:
         """X: (n, f) raw values with NaN; codes: (n, levels) from PeerGroups.codes.
 
-        Per level and feature the known values are sorted by (group, value) once, and every
+        Each feature's known values are sorted once, then by group at every level, and each
         group's statistics are read from its run: the same numbers, to the last bit, as numpy's
         ``nanpercentile``/``nanmedian`` of each group (tests compare them), without a numpy call
         per group (a zero is always +0.0: which of tied -0.0 and 0.0 numpy's partition picks is

@@ -23,9 +23,12 @@ def analyze_id(page, noun: str, entity_id: str) -> None:
     page.get_by_role("option", name=entity_id, exact=True).click()
     page.get_by_role("button", name=f"Load {noun}").click()
     page.get_by_text(f"Profile of {noun} {entity_id}").wait_for()
+    # The load's rerun must end first: until it does, the previous entity's results stay on
+    # the page (greyed out), and waiting for them below returned before this analysis ran.
+    settled(page)
     page.get_by_role("button", name="Analyze").click()
     page.get_by_text("Percentile rankings against peers").wait_for()
-    page.wait_for_load_state("networkidle")
+    settled(page)
 
 
 def assert_analysed_profile_is(ws, profile: dict, entity_id: str) -> None:

@@ -10,11 +10,18 @@ anything, unlike a pickle.
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Callable
 
 import skops.io as sio
 
 from engine.errors import IntegrityError
+
+# One skops load at a time per process: skops reads its arrays with numpy's .npy reader, which
+# parses every header with ast.literal_eval, and CPython 3.11 can raise "SystemError: AST
+# constructor recursion depth mismatch" when two threads parse at once (python/cpython#106905;
+# seen on a Dask worker loading a version for two parts). A version loads once per process.
+_LOADING = threading.Lock()
 
 # Every type of a fitted Analyzer beyond what skops trusts by default. A new attribute type
 # must be added here (and a test loading a fresh version fails until it is).
@@ -59,13 +66,14 @@ def load_analyzer(read: Callable[[str], bytes], version: str):
     import xgboost as xgb
 
     data = read("analyzer.skops")
-    try:
-        unknown = sorted(set(sio.get_untrusted_types(data=data)) - set(TRUSTED))
-    except Exception as exc:  # skops raises several kinds on a damaged file
-        raise IntegrityError(f"Model version '{version}': analyzer.skops cannot be read ({type(exc).__name__}); the version is refused.") from None
-    if unknown:
-        raise IntegrityError(f"Model version '{version}': analyzer.skops holds types outside the allow-list {unknown}; the version is refused (nothing in it was run).")
-    analyzer = sio.loads(data, trusted=TRUSTED)
+    with _LOADING:
+        try:
+            unknown = sorted(set(sio.get_untrusted_types(data=data)) - set(TRUSTED))
+        except Exception as exc:  # skops raises several kinds on a damaged file
+            raise IntegrityError(f"Model version '{version}': analyzer.skops cannot be read ({type(exc).__name__}); the version is refused.") from None
+        if unknown:
+            raise IntegrityError(f"Model version '{version}': analyzer.skops holds types outside the allow-list {unknown}; the version is refused (nothing in it was run).")
+        analyzer = sio.loads(data, trusted=TRUSTED)
     if analyzer.outcome is not None:
         booster = xgb.Booster()
         booster.load_model(bytearray(read("outcome.ubj")))

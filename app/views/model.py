@@ -30,7 +30,7 @@ def three(v) -> str:
 
 
 columns = {"Metric": [fmt.metric_name(n) for n in names]}
-if "cv" in metrics:  # a version trained on Dask is validated on its held-out rows only
+if "cv" in metrics:  # a version trained on Dask or on over 20,000 training rows: held-out rows only
     columns["Cross-validated"] = [f"{three(metrics['cv'][n])} ± {three(metrics['cv'].get(n + '_std'))}" for n in names]
 columns["Held-out"] = [three(metrics["holdout"][n]) for n in names]
 if "out_of_time" in metrics:  # a later period: what a random split overstates

@@ -121,12 +121,12 @@ class PeerStats:
         for j in range(f):
             valid = ~np.isnan(X[:, j])
             by_x = _ByValue(X[valid, j], codes[valid])
-            by_t = _ByValue(T[valid, j], codes[valid]) if self.heavy_[j] else by_x  # T is X elsewhere
+            by_t = _ByValue(T[valid, j], codes[valid]) if self.heavy_[j] else None  # T is X elsewhere
             for level in range(codes.shape[1]):
                 groups, starts, counts, xs = by_x.runs(level)
                 if not len(groups):
                     continue
-                ts = by_t.runs(level)[3]
+                ts = by_t.runs(level)[3] if by_t is not None else xs
                 self.count_[groups, j] = counts
                 self.grid_[groups, j] = run_quantiles(xs, starts, counts, _GRID_Q) + 0.0  # no -0.0
                 self.center_[groups, j] = _run_medians(ts, starts, counts) + 0.0

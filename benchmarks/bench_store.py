@@ -33,9 +33,10 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 from engine.store import Store  # noqa: E402
+from engine.store.predictions import PREDICTION_COLUMNS  # noqa: E402
 
 FLOOR_TABLE = "bench_floor"
-FLOOR_COLUMNS = ("ts", "model_version", "alias", "company_id", "profile", "outputs", "probability", "segment", "source", "request_id")
+FLOOR_COLUMNS = tuple(c for c in PREDICTION_COLUMNS if c != "id")  # "ts" first
 
 # (label, batch size, total rows at scale 1)
 PREDICTION_CASES = [

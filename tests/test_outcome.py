@@ -178,13 +178,14 @@ TABLES = {"demo": "companies.csv", "customers": "customers.csv", "ratios": "rati
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", list(TABLES))
-def test_a_large_table_is_validated_on_its_held_out_rows_without_folds(trained_home, tmp_path, monkeypatch, kind):
-    """Above ``CV_MAX_ROWS`` training rows no folds are run: one validation model stops early on
-    the hash-chosen tenth of the training rows (the rows Dask training uses), the held-out rows
-    measure it, the served model is refitted on every labelled row with its trees, and the
-    baseline is fitted on a seeded sample of ``CV_MAX_ROWS`` rows. The held-out quality stays
-    that of the cross-validated training of the same table."""
+def test_a_large_table_serves_the_model_its_held_out_rows_measured(trained_home, tmp_path, monkeypatch, kind):
+    """Above ``CV_MAX_ROWS`` training rows no folds are run and nothing is refitted: the model
+    stopped early on the hash-chosen tenth of the training rows (the rows Dask training uses)
+    is served, so the held-out numbers are the served model's own; the baseline is fitted on a
+    seeded sample of ``CV_MAX_ROWS`` rows. The held-out quality stays that of the
+    cross-validated training of the same table."""
     from engine.training import evaluation
+    from engine.training.evaluation import VALIDATION_PREDICTION
 
     demo = trained_home(kind) / "demo"
     folded = api.workspace(trained_home(kind)).details()["metrics"]
@@ -201,13 +202,19 @@ def test_a_large_table_is_validated_on_its_held_out_rows_without_folds(trained_h
     split = evaluation.labelled_split(table, holdout)
     stop = evaluation.stopping_rows(split.keys[~split.held])
     served = ws.champion().outcome
-    assert metrics["train_rows"] == int((~split.held).sum())
+    assert metrics["train_rows"] == int((~split.held).sum()) and metrics["final_rows"] == int((~stop).sum())
     assert served.booster_.num_boosted_rounds() == served.best_trees_ == served.n_estimators
     trees_words = metrics["validation"]["trees"]
-    assert f"refitted on all {len(split.y):,} labelled rows with {served.best_trees_} trees" in trees_words
-    assert f"on {int(stop.sum()):,} hash-chosen training rows" in trees_words
+    assert f"the served model is the validation model: {served.best_trees_} trees fitted on {int((~stop).sum()):,} training rows" in trees_words
+    assert f"on {int(stop.sum()):,} other hash-chosen training rows" in trees_words
     assert 0 < stop.sum() < (~split.held).sum() / 5
 
+    # The served model's own predictions on the held-out rows are the ones measured and kept.
+    held = split.frame.loc[split.held]
+    kept = ws.table("holdout", ws.version("champion"))
+    np.testing.assert_array_equal(kept[VALIDATION_PREDICTION].to_numpy(), served.predict_design(served.design(held)))
     key = "rmse" if "rmse" in metrics["holdout"] else "roc_auc"
+    measured = evaluation.regression_metrics if key == "rmse" else evaluation.classification_metrics
+    assert metrics["holdout"][key] == measured(split.y[split.held], served.predict_design(served.design(held)))[key]
     assert metrics["holdout"]["n"] == folded["holdout"]["n"]
     assert metrics["holdout"][key] == pytest.approx(folded["holdout"][key], rel=0.05)

@@ -15,9 +15,11 @@ if "holdout" not in metrics:
     st.info("This version has no outcome model (its schema has no target), so there is nothing to evaluate.")
     st.stop()
 
-served_rows = metrics.get("final_rows", metrics.get("train_rows", 0))
-st.caption(f"Version {d['manifest']['version']} · validated on {metrics.get('train_rows', 0):,} training rows and {metrics['holdout'].get('n', 0):,} held-out rows · "
-           f"the model served is refitted on all {served_rows:,} labelled rows.")
+train_rows, held_rows = metrics.get("train_rows", 0), metrics["holdout"].get("n", 0)
+served_rows = metrics.get("final_rows", train_rows)
+served = (f"the model served is refitted on all {served_rows:,} labelled rows" if served_rows >= train_rows + held_rows
+          else f"the model served is the validation model, fitted on {served_rows:,} training rows: the held-out numbers are its own")
+st.caption(f"Version {d['manifest']['version']} · validated on {train_rows:,} training rows and {held_rows:,} held-out rows · {served}.")
 left_out = metrics.get("left_out")
 if left_out:  # rows the schema refused, within the share training may leave out
     st.warning(f"{left_out['rows']:,} of {left_out['of']:,} training rows were left out because they fail the schema: " + "; ".join(left_out["problems"]) + ".")

@@ -23,7 +23,7 @@ def replay(workspace, data=None, *, baseline=None, weeks: int = 8, feedback_shar
     """Replay ``data`` (default: HOME/demo/current.csv). With a ``baseline`` table (default:
     HOME/demo/recent.csv, the unchanged population) the first half of the window replays
     baseline rows (no drift yet). Baseline rows should be rows the champion never trained on
-    (it is refitted on every training row), or realised accuracy is flattered."""
+    (a small table's model is refitted on every training row), or realised accuracy is flattered."""
     demo = workspace.home / "demo"
     data = data if data is not None else demo / "current.csv"
     if baseline is None and data == demo / "current.csv" and (demo / UNSEEN_TABLE).is_file():

@@ -1,8 +1,8 @@
-"""The outcome model on Dask (``xgboost.dask``), from every labelled row: a validation model on
-the rows not held out, stopped early on a hash-chosen tenth of them, then the served model on
-every labelled row with the trees validation chose; held-out predictions and metrics on the same
-hash-held-out rows as in-process. The baseline and the SHAP importance use the sample
-(``engine.scale.training``)."""
+"""The outcome model on Dask (``xgboost.dask``), from every labelled row: the validation model,
+fitted on the rows not held out and stopped early on a hash-chosen tenth of them, is the served
+model (as in-process above ``evaluation.CV_MAX_ROWS`` training rows); held-out predictions and
+metrics on the same hash-held-out rows as in-process. The baseline and the SHAP importance use
+the sample (``engine.scale.training``)."""
 
 from __future__ import annotations
 
@@ -52,23 +52,21 @@ def fit_outcome(client, table, sample: pd.DataFrame, schema: Schema, seed: int) 
     params = {"objective": "reg:squarederror" if numeric else "binary:logistic", "eval_metric": "rmse" if numeric else "logloss", "max_depth": model.max_depth, "eta": model.learning_rate, "subsample": model.subsample, "seed": seed, "tree_method": "hist", "nthread": 1}
     validation = dxgb.train(client, params, dxgb.DaskDMatrix(client, fit[columns], fit.benchai_y), num_boost_round=model.n_estimators, evals=[(dxgb.DaskDMatrix(client, stop[columns], stop.benchai_y), "stop")], early_stopping_rounds=50, verbose_eval=False)["booster"]
     trees = int(validation.best_iteration) + 1
-    everything = design
-    served_booster = dxgb.train(client, params, dxgb.DaskDMatrix(client, everything[columns], everything.benchai_y), num_boost_round=trees)["booster"]
-    validation_model, served = _with_booster(model, validation[:trees], trees), _with_booster(model, served_booster, trees)
+    served = _with_booster(model, validation[:trees], trees)
 
     held_frame = labelled[labelled.map_partitions(lambda p: pd.Series(evaluation.holdout_mask(p, schema), index=p.index), meta=(None, bool))].compute().reset_index(drop=True)
     train_keys = design.benchai_key[~held].compute().to_numpy().astype(str)
-    n_all, n_train, n_stop = (int(x) for x in (len(design), int((~held).sum().compute()), int(design.benchai_stop.sum().compute())))
+    n_train, n_stop = int((~held).sum().compute()), int(design.benchai_stop.sum().compute())
     y_held = held_frame[target].to_numpy(dtype=float)
-    prediction = validation_model.predict_design(validation_model.design(held_frame))
+    prediction = served.predict_design(served.design(held_frame))
     baseline = baseline_model(schema)
     lab_sample = sample[sample[target].notna()]
     sample_held = evaluation.holdout_mask(lab_sample, schema)
     baseline.fit(lab_sample.loc[~sample_held], lab_sample.loc[~sample_held, target].to_numpy(dtype=float if numeric else int))
     metrics = {
-        "validation": holdout_words(trees, n_stop, len(held_frame), n_all, numeric, "xgboost.dask on every row; no cross-validation"),
+        "validation": holdout_words(trees, n_train - n_stop, n_stop, len(held_frame), numeric, "xgboost.dask on every row; no cross-validation"),
         "train_rows": n_train,
-        "final_rows": n_all,
+        "final_rows": n_train - n_stop,
     }
     if numeric:
         metrics["holdout"] = evaluation.regression_metrics(y_held, prediction)
@@ -84,7 +82,7 @@ def fit_outcome(client, table, sample: pd.DataFrame, schema: Schema, seed: int) 
 
     explanations = global_importance(served, lab_sample.reset_index(drop=True), seed)
     split = _held_split(held_frame, y_held, evaluation.row_keys(held_frame, schema), train_keys)
-    return OutcomeFit(served, metrics, explanations, {k: getattr(served, k) for k in DEFAULTS}, evaluation.Holdout(split, validation_model, prediction, schema))
+    return OutcomeFit(served, metrics, explanations, {k: getattr(served, k) for k in DEFAULTS}, evaluation.Holdout(split, served, prediction, schema))
 
 
 def _learn_columns(model, labelled, sample: pd.DataFrame, schema: Schema) -> None:

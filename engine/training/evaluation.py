@@ -116,8 +116,8 @@ class Holdout:
 
     def table(self) -> pd.DataFrame:
         """``holdout.parquet``: the held-out rows' schema columns, key and validation prediction,
-        so that a later version is compared with this one on rows neither trained on (all of
-        them: the served model trained on every other labelled row)."""
+        so that a later version is compared with this one on rows neither trained on (the
+        validation prediction speaks for this version there: a refitted served model saw them)."""
         s, frame = self.schema, self.frame
         columns = [c for c in [s.id, *s.segments, *s.feature_names, s.target.column] if c and c in frame.columns]
         return frame[columns].assign(**{ROW_KEY: self.keys, VALIDATION_PREDICTION: self.prediction}).reset_index(drop=True)

@@ -47,7 +47,8 @@ def quality_gate(workspace, new: Analyzer, holdout: Holdout | None, *, tolerance
     own = workspace.table("holdout", champion_version)
     if own is not None and ROW_KEY in own.columns:
         own_keys = own[ROW_KEY].astype(str).to_numpy()
-        # The served champion was refitted on all its rows, its held-out ones included.
+        # A champion refitted on all its rows (a table small enough for folds) saw its held-out
+        # ones too.
         unseen = ~np.isin(holdout.keys, own_keys)
         # Neither validation model saw these (a row the new one trained on is left out).
         own = own[~np.isin(own_keys, holdout.train_keys)]

@@ -144,3 +144,27 @@ def test_a_rows_segment_does_not_depend_on_the_rows_scored_with_it(model, checke
         np.testing.assert_array_equal(np.concatenate([s for s, _ in parts]), seg[:999])
         np.testing.assert_array_equal(np.concatenate([d for _, d in parts]), dist[:999])
     np.testing.assert_allclose(dist, np.linalg.norm(Z - model.segments.centroids_[seg], axis=1), rtol=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_silhouettes_are_scikit_learns(seed):
+    """The silhouette the cluster count is chosen by equals scikit-learn's ``silhouette_score``
+    on the same distances: blobs, ties on a grid, a point alone in its cluster, and cluster
+    counts KMeans leaves empty."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import pairwise_distances, silhouette_score
+
+    from engine.analysis.segments import silhouette
+
+    rng = np.random.default_rng(seed)
+    blobs, _ = make_blobs(400, n_features=5, centers=4, random_state=seed)
+    grid = rng.integers(0, 3, size=(300, 2)).astype(float)  # many equal distances
+    for Z in (blobs, grid):
+        distances = pairwise_distances(Z)
+        for k in range(2, 8):
+            labels = KMeans(n_clusters=k, n_init=2, random_state=seed).fit(Z).labels_
+            if len(set(labels)) > 1:
+                assert silhouette(distances, labels) == pytest.approx(silhouette_score(distances, labels, metric="precomputed"), abs=1e-12)
+    labels = np.r_[np.zeros(199, int), 1, np.full(200, 3)]  # one point alone; cluster 2 empty
+    expected = silhouette_score(pairwise_distances(blobs), np.searchsorted([0, 1, 3], labels), metric="precomputed")
+    assert silhouette(pairwise_distances(blobs), labels) == pytest.approx(expected, abs=1e-12)

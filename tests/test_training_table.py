@@ -132,6 +132,21 @@ def test_a_nullable_flag_column_is_read():
     assert check_frame(frame, schema)["flag"].tolist()[::2] == [1.0, 0.0]
 
 
+@pytest.mark.parametrize("kind", ["object", "str", "string", "category"])
+def test_text_columns_read_the_same_whatever_their_dtype(kind):
+    """Segment and category values read as their text, whatever pandas type holds them: a gap
+    (None, NaN or pd.NA) is missing, never the text '<NA>'; 1.0 reads as '1'."""
+    from engine.schema import check_frame
+
+    schema = parse_schema({"features": [{"name": "a"}, {"name": "plan", "kind": "category"}], "segments": {"columns": ["size"]}})
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "plan": ["pro", None, "basic", "pro"], "size": [1.0, 2.0, None, 1.0]})
+    frame["plan"] = frame["plan"].astype(kind)
+    frame["size"] = frame["size"].astype(object if kind != "category" else "category")
+    checked = check_frame(frame, schema)
+    assert checked["plan"].tolist()[::2] == ["pro", "basic"] and checked["plan"].isna().tolist() == [False, True, False, False]
+    assert checked["size"].tolist()[:2] == ["1", "2"] and checked["size"].isna().tolist() == [False, False, True, False]
+
+
 def test_drift_of_a_table_beyond_the_bounds_leaves_those_rows_out_and_says_so(tmp_path):
     ws = api.workspace(tmp_path / "home")
     ws.train(table(), parse_schema(SCHEMA))

@@ -135,11 +135,11 @@ def check_frame(df: pd.DataFrame, schema: Schema, *, require_target: bool = Fals
     out = pd.DataFrame(index=df.index)
     problems: list[tuple[np.ndarray, str]] = []  # (failing rows, the problem in words)
     if schema.id and schema.id in df.columns:
-        out[schema.id] = df[schema.id].astype(object).where(df[schema.id].notna()).map(as_text)
+        out[schema.id] = _texts(df[schema.id].astype(object).where(df[schema.id].notna()))
     if schema.time and schema.time in df.columns:
         out[schema.time] = df[schema.time]
     for col in list(schema.segments) + schema.category_names:
-        out[col] = _known_text(_blank_to_na(df[col], markers).map(as_text), schema.allowed_values(col), col, problems)
+        out[col] = _known_text(_texts(_blank_to_na(df[col], markers)), schema.allowed_values(col), col, problems)
     for f in schema.numeric_features:
         values = _blank_to_na(df[f.name], markers)
         out[f.name] = _binary_column(values, f, problems) if f.kind == "binary" else _feature_numbers(values, f, problems)
@@ -205,6 +205,17 @@ def _known_text(values: pd.Series, allowed: tuple[str, ...], name: str, problems
             examples = sorted(values[unknown].unique())[:MAX_BAD_EXAMPLES]
             problems.append((unknown.to_numpy(), f"column '{name}' has {int(unknown.sum())} value(s) outside the known ones, such as {examples}; expected one of {list_values(allowed)}"))
     return values
+
+
+def _texts(values: pd.Series) -> pd.Series:
+    """``as_text`` of every value (the dtype ``Series.map`` gives), worked out once per distinct
+    value: a segment column repeats a few. Every missing marker (pd.NA too) is missing. True and
+    1 are one key to pandas but not one text: such a column goes value by value."""
+    codes, distinct = pd.factorize(values)
+    if any(isinstance(v, bool | np.bool_) for v in distinct):
+        return values.map(as_text)
+    texts = np.array([as_text(v) for v in distinct] + [None], dtype=object)  # code -1: missing
+    return pd.Series(texts[codes], index=values.index, dtype=object).infer_objects()
 
 
 def _blank_to_na(values: pd.Series, markers: list[str]) -> pd.Series:

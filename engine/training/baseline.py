@@ -1,6 +1,7 @@
 """The plain baseline every training reports beside the outcome model: a logistic regression
-(binary target) or a ridge linear regression (numeric target) on the same columns (median-imputed, standardised numbers with missing-value flags; one-hot
-categories), so a user sees what the boosted trees add."""
+(binary target) or a ridge linear regression (numeric target) on the same columns
+(median-imputed, standardised numbers with missing-value flags; one-hot categories), so a user
+sees what the boosted trees add."""
 
 from __future__ import annotations
 
@@ -25,4 +26,6 @@ def baseline_model(schema: Schema):
         ]
     )
     numeric = schema.target is not None and schema.target.kind == "numeric"
-    return make_pipeline(columns, Ridge(alpha=1.0) if numeric else LogisticRegression(max_iter=2000))
+    # Newton's method on the few standardised columns: exact in a handful of steps, where lbfgs
+    # took about 46, each a matrix product that OpenBLAS's threads made 7x slower on 2 cores.
+    return make_pipeline(columns, Ridge(alpha=1.0) if numeric else LogisticRegression(solver="newton-cholesky", max_iter=2000))

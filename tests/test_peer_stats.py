@@ -15,8 +15,8 @@ from engine.analysis.peers import (
     PeerStats,
     group_rows,
     heavy_tails,
-    run_quantiles,
 )
+from engine.analysis.quantiles import run_quantiles
 from engine.analysis.scaling import robust_scale
 from engine.demo import customers, generator, ratios
 from engine.schema import parse_schema

@@ -17,7 +17,8 @@ from sklearn.ensemble import IsolationForest
 
 from engine.analysis.isolation import PackedIsolationForest
 from engine.analysis.peers import PeerStats
-from engine.analysis.scaling import robust_scale
+from engine.analysis.quantiles import SortedColumns
+from engine.analysis.scaling import robust_scale_sorted
 from engine.threads import compute_threads
 
 Z_THRESHOLD = 3.5
@@ -65,12 +66,13 @@ class GapModel:
     def fit(self, X: np.ndarray, score_index: list[int]) -> GapModel:
         self.pairs_ = list(combinations(score_index, 2))
         G = self.gaps(X)
-        self.center_ = np.nanmedian(G, axis=0) if self.pairs_ else np.zeros(0)
-        self.scale_ = robust_scale(G) if self.pairs_ else np.ones(0)
-        if self.pairs_:
-            self.lo_, self.hi_ = np.nanpercentile(G, [GAP_RARE_PERCENT, 100 - GAP_RARE_PERCENT], axis=0)
-        else:
-            self.lo_ = self.hi_ = np.zeros(0)
+        if not self.pairs_:
+            self.center_, self.scale_, self.lo_, self.hi_ = np.zeros(0), np.ones(0), np.zeros(0), np.zeros(0)
+            return self
+        columns = SortedColumns(G)  # one sort for every statistic
+        self.center_ = columns.medians()
+        self.scale_ = robust_scale_sorted(G, columns)
+        self.lo_, self.hi_ = columns.percentiles([GAP_RARE_PERCENT, 100 - GAP_RARE_PERCENT])
         return self
 
     def gaps(self, X: np.ndarray) -> np.ndarray:

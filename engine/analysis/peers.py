@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from engine.analysis.quantiles import SortedColumns, run_medians, run_quantiles
 from engine.analysis.scaling import robust_scale
 
 GRID = np.linspace(0.0, 100.0, 101)  # percentiles kept per group and feature
@@ -129,7 +130,7 @@ class PeerStats:
                 ts = by_t.runs(level)[3] if by_t is not None else xs
                 self.count_[groups, j] = counts
                 self.grid_[groups, j] = run_quantiles(xs, starts, counts, _GRID_Q) + 0.0  # no -0.0
-                self.center_[groups, j] = _run_medians(ts, starts, counts) + 0.0
+                self.center_[groups, j] = run_medians(ts, starts, counts) + 0.0
                 q25, _, q75 = run_quantiles(ts, starts, counts, _IQR_Q).T
                 flat[groups, j] = (q75 - q25) / 1.349
         self.scale_ = np.where(self.count_ > 0, flat, 1.0)
@@ -207,30 +208,6 @@ class _ByValue:
         return distinct, starts, counts, v
 
 
-def run_quantiles(v: np.ndarray, starts: np.ndarray, counts: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Quantiles ``q`` (fractions) of each run of sorted values (run i: ``v[starts[i]:][:counts[i]]``,
-    counts >= 1) -> (runs, len(q)), computed as numpy's default ("linear") method does: the
-    same virtual index, neighbours and interpolation, so the same bits as ``np.quantile``."""
-    n = counts[:, None]
-    virtual = (n - 1) * q
-    previous = np.floor(virtual)
-    above = virtual >= n - 1  # numpy takes the last value for these
-    previous = np.where(above, -1.0, previous)
-    gamma = virtual - previous
-    lo = starts[:, None] + np.where(above, n - 1, previous).astype(np.intp)
-    hi = starts[:, None] + np.where(above, n - 1, previous + 1).astype(np.intp)
-    a, b = v[lo], v[hi]
-    diff = b - a
-    return np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
-
-
-def _run_medians(v: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """The median of each run of sorted values, as ``np.nanmedian``: the middle value, or the
-    mean of the two middle values."""
-    mid = starts + counts // 2
-    return np.where(counts % 2 == 1, v[mid], (v[mid - 1] + v[mid]) / 2.0)
-
-
 def narrowest(codes: np.ndarray, count: np.ndarray, min_peers: int) -> np.ndarray:
     """(n, levels) group ids and (groups, f) known-value counts -> (n, f) the narrowest group
     with at least ``min_peers`` known values per row and feature; the population otherwise."""
@@ -280,8 +257,8 @@ def heavy_tails(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     stayed mostly on the linear part and ~6% of ordinary rows got |z| >= 3.5.
     """
     safe = np.where(np.isnan(X).all(0), 0, X)
-    q1, q25, q50, q75, q99 = np.nanpercentile(safe, [1, 25, 50, 75, 99], axis=0)
+    q1, q25, q50, q75, q99 = SortedColumns(safe).percentiles([1, 25, 50, 75, 99])
     iqr = np.maximum(q75 - q25, 1e-12)
     heavy = ((q99 - q50) / iqr > 4) | ((q50 - q1) / iqr > 4)
-    magnitude = np.nanmedian(np.abs(safe), axis=0)
+    magnitude = SortedColumns(np.abs(safe)).medians()
     return heavy, np.where(magnitude > 1e-12, magnitude, iqr)

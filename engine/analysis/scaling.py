@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.analysis.quantiles import SortedColumns
+
 CLIP = 5.0  # scaled values beyond +-5 robust units carry no extra information for distances
 
 
@@ -18,9 +20,14 @@ def robust_scale(x: np.ndarray) -> np.ndarray:
     For normal data every estimate equals the standard deviation; the fallbacks keep
     zero-inflated or near-constant columns from dividing by zero. Shape (n, f) -> (f,).
     """
-    q25, q50, q75 = np.nanpercentile(x, [25, 50, 75], axis=0)
+    return robust_scale_sorted(x, SortedColumns(x))
+
+
+def robust_scale_sorted(x: np.ndarray, columns: SortedColumns) -> np.ndarray:
+    """``robust_scale`` of ``x`` whose columns are already sorted (``columns``)."""
+    q25, q50, q75 = columns.percentiles([25, 50, 75])
     scale = (q75 - q25) / 1.349
-    mad = np.nanmedian(np.abs(x - q50), axis=0) * 1.4826
+    mad = SortedColumns(np.abs(x - q50)).medians() * 1.4826
     std = np.nanstd(x, axis=0)
     scale = np.where(scale > 1e-12, scale, mad)
     scale = np.where(scale > 1e-12, scale, std)
@@ -38,8 +45,9 @@ class FeatureScaler:
         """
         all_missing = np.all(np.isnan(X), axis=0)
         safe = np.where(all_missing, 0.0, X)
-        self.median_ = np.nanmedian(safe, axis=0)
-        self.scale_ = robust_scale(safe)
+        columns = SortedColumns(safe)
+        self.median_ = columns.medians()
+        self.scale_ = robust_scale_sorted(safe, columns)
         if binary is not None:
             self.scale_ = np.where(binary, 1.0, self.scale_)
         return self

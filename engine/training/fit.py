@@ -7,9 +7,11 @@ writes it to disk and ``engine.api.train`` wires the two together.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,45 +96,52 @@ def fit_version(
 
     report("prepare", 0.02)
     cluster_index = _cluster_features(space)  # refuses a schema without any numeric feature
-    scaler = FeatureScaler().fit(X, binary=space.binary)
-    Z = scaler.transform(X)
-    report("segments", 0.05)
-    segments = _segments(space, Z, cluster_index, k, seed)
-    report("peer statistics", 0.3)
-    groups = groups or PeerGroups().fit(df, schema.segments)
-    codes = groups.codes(df)
-    stats = stats or PeerStats(min_peers=min_peers).fit(X, codes, groups.n_groups)
-    frequencies = frequencies or FrequencyStats(min_peers=max(min_peers, RARE_MIN_PEERS)).fit(C, space.widths, codes, groups.n_groups)
-    report("anomaly models", 0.4)
-    score_index = [i for i, f in enumerate(space.numeric) if f.kind == "score"]
-    gaps = GapModel().fit(X, score_index)
-    multivariate = MultivariateScorer(seed=seed).fit(Z)
+    y = _outcomes(df, schema)  # refuses a target with one outcome
+    with ThreadPoolExecutor(1) as pool:
+        # The outcome model trains on XGBoost's threads while the analysis models, mostly one
+        # numpy thread, are fitted beside it: alone, each left a core idle much of the time.
+        pending = pool.submit(_fit_outcome, df, schema, y, seed, search, search_budget_s) if y is not None and outcome is None else None
+        scaler = FeatureScaler().fit(X, binary=space.binary)
+        Z = scaler.transform(X)
+        report("segments", 0.05)
+        segments = _segments(space, Z, cluster_index, k, seed)
+        report("peer statistics", 0.2)
+        groups = groups or PeerGroups().fit(df, schema.segments)
+        codes = groups.codes(df)
+        stats = stats or PeerStats(min_peers=min_peers).fit(X, codes, groups.n_groups)
+        frequencies = frequencies or FrequencyStats(min_peers=max(min_peers, RARE_MIN_PEERS)).fit(C, space.widths, codes, groups.n_groups)
+        report("anomaly models", 0.3)
+        score_index = [i for i, f in enumerate(space.numeric) if f.kind == "score"]
+        gaps = GapModel().fit(X, score_index)
+        multivariate = MultivariateScorer(seed=seed).fit(Z)
 
-    y = _outcomes(df, schema)
-    good = _desirable(df, schema, X, y, space)
-    ids = df[schema.id].astype(str).to_numpy() if schema.id and schema.id in df.columns else df.index.astype(str).to_numpy()
-    report("neighbours", 0.45)
-    neighbours = NeighbourIndex(seed=seed).fit(space.neighbour_space(Z, C), X, ids, good, y, codes=C)
+        good = _desirable(df, schema, X, y, space)
+        ids = df[schema.id].astype(str).to_numpy() if schema.id and schema.id in df.columns else df.index.astype(str).to_numpy()
+        report("neighbours", 0.4)
+        neighbours = NeighbourIndex(seed=seed).fit(space.neighbour_space(Z, C), X, ids, good, y, codes=C)
 
-    fitted, metrics, explanations, params = None, {}, {}, {"seed": seed, "k": k, "min_peers": min_peers}
-    if y is not None:
-        fitted = outcome or _fit_outcome(df, schema, y, seed, search, search_budget_s, report)
-        metrics, explanations, params["outcome"] = fitted.metrics, fitted.explanations, fitted.params
+        # What does not need the outcome model is done while it trains.
+        ranked = np.array([f.numeric for f in space.numeric])
+        z_cut = calibrated_cut(robust_z(stats, X, stats.choose(codes))[:, ranked])
+        report("insights", 0.45)
+        sample_rows = np.sort(np.random.default_rng(seed).choice(len(df), min(APP_SAMPLE, len(df)), replace=False))
+        sample = df.iloc[sample_rows].reset_index(drop=True)
+        insights = _insights(segments, space, sample, Z[sample_rows][:, cluster_index], X[sample_rows], y[sample_rows] if y is not None else None)
+        report("drift reference", 0.5)
+        reference = _feature_reference(df, schema)
+
+        fitted, metrics, explanations, params = None, {}, {}, {"seed": seed, "k": k, "min_peers": min_peers}
+        if y is not None:
+            report("hyperparameter search and outcome model" if search and pending else "outcome model", 0.55)
+            fitted = outcome or pending.result()
+            metrics, explanations, params["outcome"] = fitted.metrics, fitted.explanations, fitted.params
     outcome = fitted.model if fitted else None
 
     analyzer = Analyzer(schema=schema, scaler=scaler, cluster_index=cluster_index, segments=segments, groups=groups, stats=stats, frequencies=frequencies, gaps=gaps, multivariate=multivariate, neighbours=neighbours, outcome=outcome)
-    ranked = np.array([f.numeric for f in space.numeric])
-    analyzer.z_cut = calibrated_cut(robust_z(stats, X, stats.choose(codes))[:, ranked])
+    analyzer.z_cut = z_cut
     metrics["anomalies"] = {"z_cut": analyzer.z_cut, "share_with_value_anomaly_at_most": VALUE_ANOMALY_SHARE}
     metrics["segments"] = {"k": len(segments.names_), "silhouettes": {str(k_): v for k_, v in segments.silhouettes_.items()}}
-
-    report("insights", 0.93)
-    sample_rows = np.sort(np.random.default_rng(seed).choice(len(df), min(APP_SAMPLE, len(df)), replace=False))
-    sample = df.iloc[sample_rows].reset_index(drop=True)
-    insights = _insights(analyzer, sample, Z[sample_rows][:, cluster_index], X[sample_rows], y[sample_rows] if y is not None else None)
-
-    report("drift reference", 0.97)
-    reference = _reference(df, schema, analyzer)
+    reference = _with_output(reference, df, outcome)
     report("done", 1.0)
     return FittedVersion(analyzer, params, metrics, explanations, insights, sample, reference, time.monotonic() - started, fitted.holdout if fitted else None)
 
@@ -212,7 +221,7 @@ def _desirable(df: pd.DataFrame, schema: Schema, X: np.ndarray, y: np.ndarray | 
     return ranks >= np.nanmedian(ranks)
 
 
-def _fit_outcome(df, schema, y, seed, search, budget_s, report):
+def _fit_outcome(df, schema, y, seed, search, budget_s):
     """The outcome model (binary: classifier; numeric: regressor) with its validation, the
     baseline on the same rows, and global SHAP importance."""
     numeric = schema.target.kind == "numeric"
@@ -223,13 +232,11 @@ def _fit_outcome(df, schema, y, seed, search, budget_s, report):
     train, y_train = frame.loc[~held].reset_index(drop=True), y[~held]
     searched = None
     if search and not numeric:
-        report("hyperparameter search", 0.5)
         searched = evaluation.search(base, train, y_train, budget_s=budget_s, seed=seed)
         base = base.set_params(**searched["best_params"])
 
     baseline = baseline_model(schema)
     if len(train) > evaluation.CV_MAX_ROWS:
-        report("outcome model", 0.6)
         # A large table: one model, stopped early on a hash-chosen tenth of the training rows
         # (as on Dask), is validated by the held-out rows and served as it is, so the numbers
         # shown are the served model's own (a refit on every row moved held-out ROC AUC by
@@ -244,7 +251,6 @@ def _fit_outcome(df, schema, y, seed, search, budget_s, report):
         # The baseline is a yardstick: a seeded sample of that size fits it as well.
         baseline_rows = np.sort(np.random.default_rng(seed).choice(len(train), evaluation.CV_MAX_ROWS, replace=False))
     else:
-        report("cross-validation", 0.6)
         cv = evaluation.cross_validate(base, train, y_train, seed=seed, early_stopping=True)
         base = base.set_params(n_estimators=max(1, int(np.median(cv["trees"]))))
         baseline_cv = evaluation.cross_validate(baseline, train, y_train, seed=seed)
@@ -252,7 +258,6 @@ def _fit_outcome(df, schema, y, seed, search, budget_s, report):
         # Validation model: fitted without the held-out rows, it gives the held-out numbers and
         # is what the quality gate compares with the champion.
         validation_model = clone(base).fit(train, y_train)
-        report("outcome model", 0.8)
         # The served model is refitted on every labelled row with the trees validation chose.
         model = clone(base).fit(frame, y)
         served_rows = len(frame)
@@ -277,7 +282,6 @@ def _fit_outcome(df, schema, y, seed, search, budget_s, report):
     if searched:
         metrics["search"] = searched
 
-    report("explanations", 0.88)
     explanations = global_importance(model, frame, seed)
     params = {k: getattr(model, k) for k in DEFAULTS}
     return OutcomeFit(model, metrics, explanations, params, evaluation.Holdout(split, validation_model, held_prediction, schema))
@@ -313,22 +317,22 @@ def _calibration_map(p: np.ndarray, y: np.ndarray) -> dict:
     return {"x": iso.X_thresholds_.tolist(), "y": iso.y_thresholds_.tolist()}
 
 
-def _insights(analyzer: Analyzer, sample: pd.DataFrame, Zc: np.ndarray, X: np.ndarray, y: np.ndarray | None) -> dict:
+def _insights(model: SegmentModel, space: FeatureSpace, sample: pd.DataFrame, Zc: np.ndarray, X: np.ndarray, y: np.ndarray | None) -> dict:
     """Per-segment summary (sizes, outcome rate, the median of every numeric feature among the
     segment's members) and a PCA projection of a sample, for the Segments page."""
-    seg, _ = analyzer.segments.predict(Zc)
+    seg, _ = model.predict(Zc)
     coords = PCA(n_components=2, random_state=0).fit_transform(Zc) if Zc.shape[1] >= 2 else np.column_stack([Zc[:, 0], np.zeros(len(Zc))])
     segments = []
-    for s, name in enumerate(analyzer.segments.names_):
+    for s, name in enumerate(model.names_):
         mask = seg == s
         segments.append(
             {
                 "id": s,
                 "name": name,
-                "description": analyzer.segments.descriptions_[s],
-                "size": int(analyzer.segments.sizes_[s]),
+                "description": model.descriptions_[s],
+                "size": int(model.sizes_[s]),
                 "outcome_rate": float(np.nanmean(y[mask])) if y is not None and mask.any() else None,
-                "centroid": _medians(analyzer.space.numeric_names, X[mask]),
+                "centroid": _medians(space.numeric_names, X[mask]),
             }
         )
     return {
@@ -346,14 +350,21 @@ def _medians(names: list[str], X: np.ndarray) -> dict:
     return {n: (None if np.isnan(v) else float(v)) for n, v in zip(names, medians, strict=True)}
 
 
-def _reference(df: pd.DataFrame, schema: Schema, analyzer: Analyzer) -> dict:
-    """Drift reference from every training row: the features and the model's output."""
+def _feature_reference(df: pd.DataFrame, schema: Schema):
+    """Drift reference of the features, from every training row."""
     from engine.monitoring.drift import ReferenceProfile
 
     categorical = list(schema.segments) + schema.category_names + [f.name for f in schema.features if f.kind == "binary"]
     numeric = [f.name for f in schema.features if f.numeric]
-    frame = df[numeric + categorical].copy()
-    if analyzer.outcome is not None:
-        frame[analyzer.outcome.output] = analyzer.outcome.predict_design(analyzer.outcome.design(df))
-        numeric.append(analyzer.outcome.output)
-    return ReferenceProfile.from_frame(frame, numeric=numeric, categorical=categorical).to_dict()
+    return ReferenceProfile.from_frame(df, numeric=numeric, categorical=categorical)
+
+
+def _with_output(reference, df: pd.DataFrame, outcome) -> dict:
+    """The reference (JSON-ready) with the outcome model's output on every training row, the
+    last numeric column."""
+    if outcome is not None:
+        from engine.monitoring.drift.profile import numeric_values, profile_numeric
+
+        output = numeric_values(pd.Series(outcome.predict_design(outcome.design(df)), name=outcome.output))
+        reference = dataclasses.replace(reference, numeric={**reference.numeric, outcome.output: profile_numeric(output)})
+    return reference.to_dict()

@@ -222,8 +222,11 @@ def _blank_to_na(values: pd.Series, markers: list[str]) -> pd.Series:
     """Missing markers (blank, 'NA', the schema's na_values, ...) become NaN."""
     if values.dtype != object and not pd.api.types.is_string_dtype(values):
         return values
-    stripped = values.astype(object).map(lambda v: v.strip() if isinstance(v, str) else v)
-    return values.astype(object).where(~stripped.isin(markers))
+    values = values.astype(object)
+    codes, distinct = pd.factorize(values)  # each distinct value is looked at once
+    known = set(markers)
+    blank = np.array([(v.strip() if isinstance(v, str) else v) in known for v in distinct] + [False])  # code -1: missing
+    return values.where(~blank[codes])
 
 
 def _numbers(values: pd.Series, name: str, problems: list) -> pd.Series:

@@ -62,7 +62,7 @@ class FittedVersion:
 class OutcomeFit:
     model: object  # served: refitted on every labelled row, or the validation model of a large table
     metrics: dict
-    explanations: dict
+    explanations: dict | None  # global SHAP importance; None until fit_version computes it
     params: dict
     holdout: evaluation.Holdout
 
@@ -134,14 +134,19 @@ def fit_version(
         if y is not None:
             report("hyperparameter search and outcome model" if search and pending else "outcome model", 0.55)
             fitted = outcome or pending.result()
-            metrics, explanations, params["outcome"] = fitted.metrics, fitted.explanations, fitted.params
+            report("explanations", 0.85)
+            # Global SHAP importance on the other thread while the outputs are profiled here.
+            explaining = pool.submit(global_importance, fitted.model, fitted.holdout.split.frame, seed) if fitted.explanations is None else None
+            reference = _with_output(reference, df, fitted.model)
+            metrics, explanations, params["outcome"] = fitted.metrics, explaining.result() if explaining else fitted.explanations, fitted.params
+        else:
+            reference = _with_output(reference, df, None)
     outcome = fitted.model if fitted else None
 
     analyzer = Analyzer(schema=schema, scaler=scaler, cluster_index=cluster_index, segments=segments, groups=groups, stats=stats, frequencies=frequencies, gaps=gaps, multivariate=multivariate, neighbours=neighbours, outcome=outcome)
     analyzer.z_cut = z_cut
     metrics["anomalies"] = {"z_cut": analyzer.z_cut, "share_with_value_anomaly_at_most": VALUE_ANOMALY_SHARE}
     metrics["segments"] = {"k": len(segments.names_), "silhouettes": {str(k_): v for k_, v in segments.silhouettes_.items()}}
-    reference = _with_output(reference, df, outcome)
     report("done", 1.0)
     return FittedVersion(analyzer, params, metrics, explanations, insights, sample, reference, time.monotonic() - started, fitted.holdout if fitted else None)
 
@@ -222,8 +227,8 @@ def _desirable(df: pd.DataFrame, schema: Schema, X: np.ndarray, y: np.ndarray | 
 
 
 def _fit_outcome(df, schema, y, seed, search, budget_s):
-    """The outcome model (binary: classifier; numeric: regressor) with its validation, the
-    baseline on the same rows, and global SHAP importance."""
+    """The outcome model (binary: classifier; numeric: regressor) with its validation and the
+    baseline on the same rows (``fit_version`` explains it)."""
     numeric = schema.target.kind == "numeric"
     split = evaluation.labelled_split(df, schema)
     frame, y, held = split.frame, split.y, split.held
@@ -282,9 +287,8 @@ def _fit_outcome(df, schema, y, seed, search, budget_s):
     if searched:
         metrics["search"] = searched
 
-    explanations = global_importance(model, frame, seed)
     params = {k: getattr(model, k) for k in DEFAULTS}
-    return OutcomeFit(model, metrics, explanations, params, evaluation.Holdout(split, validation_model, held_prediction, schema))
+    return OutcomeFit(model, metrics, None, params, evaluation.Holdout(split, validation_model, held_prediction, schema))
 
 
 def _validation_words(cv: dict, n_train: int, n_held: int, n_all: int, numeric: bool) -> dict:

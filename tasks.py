@@ -38,7 +38,10 @@ def setup() -> None:
 
 
 def run() -> int:
-    return subprocess.call([PY, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"), *sys.argv[2:]], cwd=ROOT)
+    # The dashboard replaces this process, so a stop signal (SIGTERM from a supervisor, not
+    # only Ctrl-C) reaches Streamlit itself and no server is left holding the port.
+    os.chdir(ROOT)
+    os.execv(PY, [str(PY), "-m", "streamlit", "run", str(ROOT / "app" / "main.py"), *sys.argv[2:]])
 
 
 def test() -> int:

@@ -8,7 +8,8 @@ from app import format as fmt
 
 SHOWN = 5
 PEER_UPLIFT_HELP = "Among similar {plural}: the share with the better outcome for those ahead on this feature minus the share for the rest."
-EXPECTED_HELP = "Ranks the actions: the average of the peer uplift and the model effect (for a numeric target, the peer uplift alone)."
+EXPECTED_HELP = ("Ranks the actions: the average of the peer uplift and the model effect, each counted towards the better outcome "
+                 "(for an outcome to avoid, a fall in its probability counts as a gain); for a numeric target, the peer uplift alone.")
 
 
 def actions_data(analysis: dict, features: dict[str, dict]) -> list[dict]:

@@ -72,12 +72,12 @@ def render(analysis: dict, features: dict[str, dict], sample: pd.DataFrame, stat
         if "value" in new:  # a numeric target: the predicted value, in its own units
             old = analysis["prediction"]["value"]
             change = _settled(new["value"] - old)
-            st.metric("Predicted value after the changes", fmt.number(new["value"]), delta=fmt.signed(change), delta_color="normal" if change else "off",
+            st.metric("Predicted value after the changes", fmt.number(new["value"]), delta=fmt.signed(change), delta_color="normal" if change else "off", delta_arrow="auto" if change else "off",
                       help="The change against the prediction above, in the target's units (4 significant digits).")
         else:
             old = analysis["prediction"]["probability"]
             change = _settled((new["probability"] - old) * 100)
-            st.metric("Probability after the changes", fmt.percent(new["probability"]), delta=f"{fmt.signed(change)} points", delta_color="normal" if change else "off",
+            st.metric("Probability after the changes", fmt.percent(new["probability"]), delta=f"{fmt.signed(change)} points", delta_color="normal" if change else "off", delta_arrow="auto" if change else "off",
                       help="The change against the prediction above, in percentage points (shown to 4 significant digits, so a small move never reads as zero).")
         if changed:
             labels = {n: f["label"] for n, f in features.items()}

@@ -17,9 +17,12 @@ if "holdout" not in metrics:
 
 train_rows, held_rows = metrics.get("train_rows", 0), metrics["holdout"].get("n", 0)
 served_rows = metrics.get("final_rows", train_rows)
-served = (f"the model served is refitted on all {served_rows:,} labelled rows" if served_rows >= train_rows + held_rows
-          else f"the model served is the validation model, fitted on {served_rows:,} training rows: the held-out numbers are its own")
-st.caption(f"Version {d['manifest']['version']} · validated on {train_rows:,} training rows and {held_rows:,} held-out rows · {served}.")
+if served_rows >= train_rows + held_rows:  # validated, then refitted on every labelled row
+    st.caption(f"Version {d['manifest']['version']} · validated on {train_rows:,} training rows and {held_rows:,} held-out rows · "
+               f"the model served is refitted on all {served_rows:,} labelled rows.")
+else:  # a large table: the validated model itself is served
+    st.caption(f"Version {d['manifest']['version']} · the model served was fitted on {served_rows:,} training rows, stopped early on "
+               f"{train_rows - served_rows:,} others and measured on {held_rows:,} held-out rows it never saw: the held-out numbers are its own.")
 left_out = metrics.get("left_out")
 if left_out:  # rows the schema refused, within the share training may leave out
     st.warning(f"{left_out['rows']:,} of {left_out['of']:,} training rows were left out because they fail the schema: " + "; ".join(left_out["problems"]) + ".")
@@ -60,8 +63,9 @@ for what, text in (metrics.get("validation") or {}).items():
     left.caption(f"**{ {'cv': 'Cross-validated', 'holdout': 'Held-out', 'out_of_time': 'Out-of-time', 'trees': 'Model size'}.get(what, what) }**: {text}.")
 if baseline:
     key, name = ("r2", "R²") if numeric else ("roc_auc", "ROC AUC")
-    lift = (metrics["holdout"][key] or 0.0) - (baseline["holdout"][key] or 0.0)
-    left.caption(f"Held-out {name} {three(metrics['holdout'][key])} against {three(baseline['holdout'][key])} for the baseline ({lift:+.3f}).")
+    ours, theirs = three(metrics["holdout"][key]), three(baseline["holdout"][key])
+    if "—" not in (ours, theirs):  # the difference of the numbers shown, not of unrounded ones
+        left.caption(f"Held-out {name} {ours} against {theirs} for the baseline ({float(ours) - float(theirs):+.3f}).")
 if "confusion_matrix" in metrics["holdout"]:
     common.chart(charts.plot_confusion(metrics["holdout"]["confusion_matrix"], title="Confusion matrix (held-out)"), "confusion", right)
 

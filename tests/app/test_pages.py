@@ -228,8 +228,8 @@ def test_model_page_states_validation_and_baseline(app, ws):
     assert table.loc[table["Metric"] == "ROC AUC", baseline_column].iloc[0] == f"{metrics['baseline']['holdout']['roc_auc']:.3f}"
     page = texts(app)
     assert "stratified folds" in page and "held out by a hash of the id" in page and "trees" in page
-    lift = metrics["holdout"]["roc_auc"] - metrics["baseline"]["holdout"]["roc_auc"]
-    assert f"({lift:+.3f})" in page
+    shown = [float(f"{v:.3f}") for v in (metrics["holdout"]["roc_auc"], metrics["baseline"]["holdout"]["roc_auc"])]
+    assert f"({shown[0] - shown[1]:+.3f})" in page  # the difference of the two numbers shown
 
 
 @pytest.mark.slow
@@ -251,3 +251,26 @@ def test_a_champion_saved_in_an_older_format_is_retrained_at_start(writable_home
     assert not at.exception
     assert api.workspace(home).version("champion") == "v0002"
     assert "format 2" in api.workspace(home).audit_log()[-1]["reason"]  # why v0002 took over
+
+
+@pytest.mark.slow
+def test_the_model_page_says_a_large_tables_validated_model_is_served(writable_home, monkeypatch):
+    """Above ``CV_MAX_ROWS`` training rows the model measured on the held-out rows is the one
+    served: the page says so with the version's own row counts."""
+    from engine import api
+    from engine.training import evaluation
+    from tests.app.conftest import start_app
+
+    home = writable_home("demo")
+    monkeypatch.setattr(evaluation, "CV_MAX_ROWS", 1000)
+    ws = api.workspace(home)
+    ws.train(home / "demo" / "companies.csv", home / "demo" / "schema.toml", seed=0, force=True)
+    metrics = ws.details()["metrics"]
+    served, train, held = metrics["final_rows"], metrics["train_rows"], metrics["holdout"]["n"]
+    assert served < train
+    app = start_app(home, monkeypatch)
+    app.switch_page("views/model.py").run()
+    assert not app.exception
+    caption = next(c.value for c in app.caption if c.value.startswith("Version"))
+    assert caption == (f"Version {ws.version('champion')} · the model served was fitted on {served:,} training rows, stopped early on "
+                       f"{train - served:,} others and measured on {held:,} held-out rows it never saw: the held-out numbers are its own.")

@@ -10,7 +10,8 @@ from app import format as fmt
 st.title("Model & explanations")
 d = common.details()
 metrics, expl = d["metrics"], d["explanations"]
-labels = {n: f["label"] for n, f in common.features().items()}
+# Every explained column: the features' labels, and segment columns named as the Analyze page names them.
+labels = {n: f["label"] for n, f in common.features().items()} | {n: fmt.label(n) for n in (expl or {}).get("dependence", {}) if n not in common.features()}
 if "holdout" not in metrics:
     st.info("This version has no outcome model (its schema has no target), so there is nothing to evaluate.")
     st.stop()

@@ -332,7 +332,7 @@ def test_killed_training_changes_nothing_and_does_not_block(
     def watch():
         for line in proc.stderr:
             seen.append(line)
-            if "cross-validation" in line:
+            if "outcome model" in line:  # reported while the outcome model trains
                 reached.set()
 
     threading.Thread(target=watch, daemon=True).start()

@@ -4,7 +4,10 @@ machines): analyze against one-row SHAP (`pred_contribs`) of the same booster; s
 KMeans + XGBoost predict of the same rows; training against a plain fit of the outcome model
 with the served model's settings.
 
-    python benchmarks/bench_engine.py [--sizes 5000,100000,1000000] [--search-budget 60]
+    python benchmarks/bench_engine.py [--sizes 5000,100000,1000000] [--search-budget 60] [--repeats 3]
+
+Training and its floor are timed in turns, ``--repeats`` times each (this machine's speed drifts
+by tens of percent between minutes): the table gives the medians and every pair's ratio.
 
 Prints markdown tables with library versions, thread settings and the load average.
 """
@@ -104,6 +107,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="5000,100000,1000000")
     parser.add_argument("--search-budget", type=float, default=60.0)
     parser.add_argument("--search-sizes", default="5000,100000")
+    parser.add_argument("--repeats", type=int, default=3, help="trainings (each beside its floor) per size")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     search_sizes = {int(s) for s in args.search_sizes.split(",") if s}
@@ -140,7 +144,7 @@ def main() -> None:
         print(bench_score(model, big, "+ probability", floor_rate))
 
         print("\n## training time (seconds, 2-core machine)\n")
-        print("| companies | analysis models only | + outcome model, CV, SHAP | floor: one plain fit of the outcome model | all ÷ floor | + search (budget) |\n|---|---|---|---|---|---|")
+        print(f"| companies | analysis models only | + outcome model, CV, SHAP (median of {args.repeats}) | floor: one plain fit of the outcome model (median) | all ÷ floor: median (each run) | + search (budget) |\n|---|---|---|---|---|---|")
         schema = load_schema(paths["schema"])
         no_target = dataclasses.replace(schema, target=None)
         for n in sizes:
@@ -150,11 +154,14 @@ def main() -> None:
             analysis = time.perf_counter() - t
             full = searched = floor_s = ratio = "-"
             if n <= 100_000:
-                t = time.perf_counter()
-                api.workspace(tmp / f"f{n}").train(frame, schema, seed=0)
-                seconds = time.perf_counter() - t
-                fit = fit_floor(api.workspace(tmp / f"f{n}"), frame)
-                full, floor_s, ratio = f"{seconds:.1f}", f"{fit:.1f}", f"{seconds / fit:.1f}×"
+                runs = []  # (training seconds, floor seconds), in turns
+                for r in range(args.repeats):
+                    t = time.perf_counter()
+                    api.workspace(tmp / f"f{n}-{r}").train(frame, schema, seed=0)
+                    runs.append((time.perf_counter() - t, fit_floor(api.workspace(tmp / f"f{n}-{r}"), frame)))
+                seconds, fit = (float(np.median(column)) for column in zip(*runs, strict=True))
+                each = ", ".join(f"{a / b:.2f}" for a, b in runs)
+                full, floor_s, ratio = f"{seconds:.1f}", f"{fit:.1f}", f"{float(np.median([a / b for a, b in runs])):.2f}× ({each})"
             if n in search_sizes:
                 t = time.perf_counter()
                 api.workspace(tmp / f"s{n}").train(frame, schema, seed=0, search=True, search_budget_s=args.search_budget)

@@ -11,7 +11,8 @@ st.title("Model & explanations")
 d = common.details()
 metrics, expl = d["metrics"], d["explanations"]
 # Every explained column: the features' labels, and segment columns named as the Analyze page names them.
-labels = {n: f["label"] for n, f in common.features().items()} | {n: fmt.label(n) for n in (expl or {}).get("dependence", {}) if n not in common.features()}
+features = common.features()
+labels = {n: f["label"] for n, f in features.items()} | {n: fmt.label(n) for n in (expl or {}).get("dependence", {}) if n not in features}
 if "holdout" not in metrics:
     st.info("This version has no outcome model (its schema has no target), so there is nothing to evaluate.")
     st.stop()

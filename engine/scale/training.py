@@ -4,8 +4,8 @@ What is computed from which rows:
 - **every row**, on the workers: the schema check (at most 1% of rows left out, as in-process);
   the values of segment columns and categories, hence the peer groups; the outcome model with
   ``xgboost.dask`` (the validation model, fitted on the rows not held out and stopped early on
-  a hash-chosen tenth of them, is served), its held-out predictions and metrics; value frequencies per peer group (exact);
-  percentile grids and robust centre and spread per peer group (``BinnedSketch``: the largest
+  a hash-chosen tenth of them, is served), its held-out predictions and metrics; value
+  frequencies per peer group (exact); percentile grids and robust centre and spread per peer group (``BinnedSketch``: the largest
   rank error is in the version's metrics); the drift reference (counts, means, spreads and PSI
   bin shares exact; quantiles from the sketch).
 - **a sample** of at most ``SAMPLE_ROWS`` rows chosen by a hash of the row key (so the same

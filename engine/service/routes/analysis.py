@@ -6,8 +6,6 @@ hop would only add latency. /score runs in the thread pool.
 
 from __future__ import annotations
 
-import asyncio
-
 import pandas as pd
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -47,7 +45,7 @@ async def analyze(request: Request) -> Response:
         # The challenger's schema does not take this profile: the champion serves it.
         alias, served, shadow = "champion", champion, None
         result, body = served.analyze(profile)
-    prediction_id = await asyncio.wrap_future(state.predictions.submit(result, alias, shadow))
+    prediction_id = await state.predictions.write(result, alias, shadow)
     # The cached JSON object, closed with this request's alias and prediction id.
     tail = b',"alias":' + dumps(alias) + b',"prediction_id":' + dumps(prediction_id) + b"}"
     return Response(body[:-1] + tail, media_type="application/json")

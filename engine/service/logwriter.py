@@ -3,9 +3,11 @@
 Requests wait for their row id, so the response can name it. On SQLite (the embedded
 default) a request's row is written on the event loop itself: the first row waiting schedules
 one commit after the callbacks already due, so every request that reaches that point by then
-shares it. A writer thread did this before; each commit then waited for the GIL between its
-SQLite calls while the loop ran analyses, which cost more than the commit (a served analysis
-took about 10-25% longer end to end and the p99 rose). PostgreSQL's round trips, and shadow
+shares it. A writer thread did this before: each commit waited for the GIL between its SQLite
+calls while the loop ran analyses, and then for the loop to notice it was done, which cost
+more than the commit itself (benchmarks/RESULTS.md: fewer requests/s, a higher p99). The price:
+a commit that waits for another process's write lock (SQLite's busy timeout) holds the loop
+meanwhile; the writes that share the file are short. PostgreSQL's round trips, and shadow
 scoring (the challenger's unserved analysis of the same profile, a whole analysis), stay on the
 writer thread, off the event loop. A bad row or a failing store never leaves a request waiting.
 """
@@ -29,7 +31,8 @@ SOURCE = "api"  # the prediction log's ``source`` of every row written here
 
 
 class PredictionLog:
-    """Writes served analyses to ``workspace.log_analyses`` from one writer thread."""
+    """Writes served analyses to ``workspace.log_analyses``: on the event loop (``write``) or
+    from one writer thread (``submit``)."""
 
     def __init__(self, workspace: Workspace):
         self.workspace = workspace

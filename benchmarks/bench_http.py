@@ -337,8 +337,9 @@ def _floor(home: Path, profiles: Path) -> dict:
 
 def _busy_floor(home: Path, profiles: Path) -> dict:
     """The floor with every core busy: one floor process per core, timed over the same seconds
-    (different profiles each). On this 2-core VM two at once each run slower than one alone: no
-    server can beat that, so it is shown beside the single-process capacity."""
+    (different profiles each). Where cores share caches, memory bandwidth or a host's core (a
+    VM), each may run slower than one alone, and no server can beat that: shown beside the
+    single-process capacity."""
     cores = os.cpu_count() or 1
     start = time.time() + 20  # every process has loaded its models and warmed up by then
     procs = [

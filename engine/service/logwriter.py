@@ -44,7 +44,7 @@ class PredictionLog:
     async def write(self, analysis: Analysis, alias: str = "champion", shadow: Analyzer | None = None) -> int | None:
         """Log one served analysis from the event loop -> its prediction id (None if it could
         not be logged). On SQLite without a shadow, group-committed on the loop; else ``submit``."""
-        if shadow is not None or self.workspace.store.dialect != "sqlite":
+        if shadow is not None or not self._commits_on_loop():
             return await asyncio.wrap_future(self.submit(analysis, alias, shadow))
         loop = asyncio.get_running_loop()
         future = loop.create_future()
@@ -52,6 +52,15 @@ class PredictionLog:
         if len(self._due) == 1:
             loop.call_soon(self._commit_due)
         return await future
+
+    def _commits_on_loop(self) -> bool:
+        """SQLite's commits are short enough for the loop. Opening the store can fail (a locked
+        or broken database): the writer thread then meets that failure where it is logged and
+        answered without an id, rather than failing the request."""
+        try:
+            return self.workspace.store.dialect == "sqlite"
+        except Exception:
+            return False
 
     def _commit_due(self) -> None:
         batch, self._due = self._due, []

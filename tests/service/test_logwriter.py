@@ -13,6 +13,7 @@ import pytest
 from engine import api
 from engine.encoding import dumps_bytes
 from engine.service.logwriter import SOURCE, PredictionLog
+from engine.workspace import Workspace
 
 
 def _analyses(home, n: int) -> list:
@@ -78,3 +79,22 @@ def test_a_request_given_up_on_or_a_failing_store_costs_the_others_nothing(home,
         return await asyncio.wait_for(asyncio.gather(*(log.write(a) for a in analyses)), 30)
 
     assert asyncio.run(serve()) == [None] * 4  # answered, without an id, rather than left waiting
+
+
+def test_a_database_that_cannot_be_opened_answers_without_an_id(home, monkeypatch, caplog):
+    """Serving does not fail because monitoring storage does: the request gets its analysis
+    with no prediction id, and the failure is logged once per batch."""
+    analyses = _analyses(home, 3)
+
+    def unopenable(self):
+        raise OSError("disk I/O error")
+
+    monkeypatch.setattr(Workspace, "store", property(unopenable))
+    log = PredictionLog(api.workspace(home))
+
+    async def serve():
+        return await asyncio.wait_for(asyncio.gather(*(log.write(a) for a in analyses)), 30)
+
+    with caplog.at_level(logging.ERROR):
+        assert asyncio.run(serve()) == [None] * 3
+    assert "disk I/O error" in caplog.text

@@ -18,11 +18,8 @@ from engine.workspace import Workspace
 
 def _analyses(home, n: int) -> list:
     """Analyses of ``n`` rows taken straight from the version's training sample."""
-    model = api.workspace(home).model()
-    schema = model.schema
-    columns = [*schema.segments, *schema.feature_names, *([schema.id] if schema.id else [])]
-    rows = api.workspace(home).table("sample")[columns].head(n).to_dict("records")
-    return [model.analyze({k: v for k, v in row.items() if v == v}) for row in rows]  # NaN: not given
+    workspace = api.workspace(home)
+    return [workspace.model().analyze(row) for row in workspace.table("sample").head(n).to_dict("records")]
 
 
 @pytest.fixture(params=["demo", "customers"])
